@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/newsmd/newsmd/converter"
+	"github.com/newsmd/newsmd/crawler"
+)
+
+func runExtract(ctx context.Context, m *Main, args []string) error {
+	fl := flag.NewFlagSet("extract", flag.ContinueOnError)
+	fl.SetOutput(m.Stderr)
+	configPath := fl.String("config", "config.yaml", "configuration `file`")
+	pageURL := fl.String("url", "", "the article's `URL` (required)")
+	htmlFile := fl.String("html", "", "read the page from `file` (- for stdin) instead of fetching it")
+	asJSON := fl.Bool("json", false, "print the extracted article as JSON instead of the post")
+	outDir := fl.String("out", "", "write the post into `dir` under its file name and print the path")
+	profile := fl.String("profile", "", "front matter profile, jekyll or hugo (default: output.profile)")
+	fl.Usage = func() {
+		fmt.Fprintln(m.Stderr, "Usage: newsmd extract --url URL [--html FILE] [--json] [--out DIR] [--profile jekyll|hugo] [--config FILE]")
+		fmt.Fprintln(m.Stderr, "\nExtracts one article page and prints its Markdown post. With --html the page is read")
+		fmt.Fprintln(m.Stderr, "from the file and nothing is fetched; without it the page is fetched once.")
+		fmt.Fprintln(m.Stderr, "\nFlags:")
+		fl.PrintDefaults()
+	}
+	if err := fl.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	if fl.NArg() > 0 {
+		return usageError{fmt.Errorf("extract: unexpected argument %q", fl.Arg(0))}
+	}
+	if *pageURL == "" {
+		return usageError{hintError{errors.New("extract: --url is required"), "newsmd extract --url https://www.zaobao.com/realtime/world/story20211118-1214802 [--html saved-page.html]"}}
+	}
+	log := newLogger(m.Stderr, slog.LevelInfo).With("component", "extract")
+	cfg, err := loadConfig(*configPath, isFlagSet(fl, "config"), log)
+	if err != nil {
+		return err
+	}
+	if *profile != "" {
+		cfg.Output.Profile = *profile
+	}
+	sites, err := cfg.CompiledSites()
+	if err != nil {
+		return usageError{err}
+	}
+	opts, err := cfg.ConverterOptions(sites)
+	if err != nil {
+		return usageError{err}
+	}
+	conv, err := converter.New(opts)
+	if err != nil {
+		return usageError{err}
+	}
+
+	var page []byte
+	switch *htmlFile {
+	case "":
+		client := &http.Client{Timeout: time.Duration(cfg.Fetch.Timeout)}
+		page, err = crawler.FetchPage(ctx, client, *pageURL, crawler.FetchOptions{UserAgent: cfg.Fetch.UserAgent, MaxBodyBytes: cfg.Fetch.MaxBodyBytes})
+		if err != nil {
+			return hintError{err, "save the page with a browser and pass it with --html FILE to work offline"}
+		}
+	case "-":
+		page, err = readAllLimited(m.Stdin, cfg.Fetch.MaxBodyBytes)
+	default:
+		var f *os.File
+		f, err = os.Open(*htmlFile)
+		if err == nil {
+			page, err = readAllLimited(f, cfg.Fetch.MaxBodyBytes)
+			f.Close()
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("extract: read page: %w", err)
+	}
+
+	article, err := crawler.Extract(page, *pageURL, sites)
+	if err != nil {
+		return hintError{err, "run 'newsmd extract --json' on a saved page and check the site's layouts in the config"}
+	}
+	if strings.HasPrefix(article.Extractor, "generic (") {
+		log.Warn("site rules matched no layout; used the generic extractor", "article_url", article.URL, "extractor", article.Extractor)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(m.Stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		return enc.Encode(article)
+	}
+	post, err := conv.Render(article)
+	if err != nil {
+		return fmt.Errorf("extract %s: %w", article.URL, err)
+	}
+	if *outDir == "" {
+		_, err = m.Stdout.Write(post.Content)
+		return err
+	}
+	path := filepath.Join(*outDir, post.Name)
+	if err := writeFileAtomic(path, post.Content); err != nil {
+		return err
+	}
+	fmt.Fprintln(m.Stdout, path)
+	return nil
+}
+
+func isFlagSet(fl *flag.FlagSet, name string) bool {
+	set := false
+	fl.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// loadConfig reads the config file. When the user did not name one and
+// config.yaml is not in the working directory, the embedded defaults are
+// used.
+func loadConfig(path string, explicit bool, log *slog.Logger) (*Config, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) && !explicit {
+		log.Info("no config.yaml in the working directory; using the built-in defaults")
+		c := DefaultConfig()
+		return c, nil
+	}
+	if err != nil {
+		return nil, usageError{hintError{fmt.Errorf("open config: %w", err), "pass --config FILE, or run from the folder holding config.yaml"}}
+	}
+	defer f.Close()
+	c, err := ParseConfig(f)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("config %s:\n%w", path, err)}
+	}
+	dir, _ := filepath.Abs(filepath.Dir(path))
+	c.Output.Dir = resolvePath(dir, c.Output.Dir)
+	return c, nil
+}

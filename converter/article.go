@@ -1,0 +1,46 @@
+// Package converter turns an extracted article into the Markdown post an
+// archive keeps: YAML front matter, the publication marker, the title link
+// and the body converted from HTML. It is a pure function of its input: no
+// I/O, no clock, no network.
+package converter
+
+import "time"
+
+// Article is one news story as extracted from its page or feed item.
+// The crawler fills it; Render turns it into a post.
+type Article struct {
+	// Title is the headline, as plain text.
+	Title string `json:"title"`
+	// URL is the canonical address of the story.
+	URL string `json:"url"`
+	// StoryID is the site's stable identity of the story (zaobao: the
+	// number after "story<date>-"), or "" when the site gives none.
+	StoryID string `json:"story_id,omitempty"`
+	// Site is the human name of the publication (联合早报).
+	Site string `json:"site,omitempty"`
+	// Section is the site section path, such as "realtime/world".
+	Section string `json:"section,omitempty"`
+	// Published is the publication instant, carrying the page's UTC offset.
+	Published time.Time `json:"published"`
+	// Modified is the last update instant, or the zero time when unknown.
+	Modified time.Time `json:"modified,omitzero"`
+	// Author is the byline, or "" when the page names none.
+	Author string `json:"author,omitempty"`
+	// Keywords are the page's tags, in page order, without duplicates.
+	Keywords []string `json:"keywords,omitempty"`
+	// Image is the lead image, shown above the body.
+	Image Image `json:"image,omitzero"`
+	// BodyHTML is the cleaned article body: noise removed, in reading order.
+	BodyHTML string `json:"body_html"`
+	// Truncated reports that a paywall cut the body short.
+	Truncated bool `json:"truncated,omitempty"`
+	// Extractor names the rule that produced the article ("zaobao/hk",
+	// "generic"), for debugging rules.
+	Extractor string `json:"extractor,omitempty"`
+}
+
+// Image is a picture with its caption.
+type Image struct {
+	URL     string `json:"url"`
+	Caption string `json:"caption,omitempty"`
+}

@@ -1,0 +1,546 @@
+package converter
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// normalizeBody prepares an article body for Markdown conversion: lazy
+// images get their real URL, URLs become absolute and rewritten, figures
+// become an image followed by an italic caption, embeds become links, and
+// emphasis is arranged so that it still renders next to CJK punctuation.
+func normalizeBody(root *html.Node, base *url.URL, rewrites []Rewrite) {
+	unwrapNoscript(root)
+	var imgs, links, embeds, emphasis []*html.Node
+	walk(root, func(n *html.Node) {
+		if n.Type == html.TextNode {
+			n.Data = stripInvisible(n.Data)
+			return
+		}
+		if n.Type != html.ElementNode {
+			return
+		}
+		switch n.DataAtom {
+		case atom.Img:
+			imgs = append(imgs, n)
+		case atom.A:
+			links = append(links, n)
+		case atom.Iframe, atom.Video, atom.Embed:
+			embeds = append(embeds, n)
+		case atom.Strong, atom.B, atom.Em, atom.I:
+			emphasis = append(emphasis, n)
+		}
+	})
+	for _, n := range imgs {
+		fixImage(n, base, rewrites)
+	}
+	for _, n := range links {
+		fixLink(n, base)
+	}
+	for _, n := range embeds {
+		embedToLink(n, base)
+	}
+	for _, n := range figures(root) {
+		flattenFigure(n)
+	}
+	walk(root, func(n *html.Node) {
+		if n.Type == html.ElementNode && n.DataAtom == atom.Figcaption {
+			captionToParagraph(n)
+		}
+	})
+	for _, n := range emphasis {
+		if n.Parent != nil {
+			fixEmphasis(n)
+		}
+	}
+}
+
+// walk calls fn for n and every node below it, in document order. fn may
+// change the node's attributes and data but not the tree.
+func walk(n *html.Node, fn func(*html.Node)) {
+	fn(n)
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		walk(c, fn)
+	}
+}
+
+// invisible are the characters that only ever appear as tracking
+// watermarks or layout hints in article text.
+func invisible(r rune) bool {
+	switch r {
+	case '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff', '\u00ad':
+		return true
+	}
+	return false
+}
+
+func stripInvisible(s string) string {
+	if !strings.ContainsFunc(s, invisible) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if invisible(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// unwrapNoscript replaces a <noscript> by its content when that is the
+// only copy of the image it holds, and drops it otherwise. The body is
+// parsed with scripting off, so a noscript's children are elements.
+func unwrapNoscript(root *html.Node) {
+	var ns []*html.Node
+	walk(root, func(n *html.Node) {
+		if n.Type == html.ElementNode && n.DataAtom == atom.Noscript {
+			ns = append(ns, n)
+		}
+	})
+	for _, n := range ns {
+		if n.Parent == nil {
+			continue
+		}
+		if !hasUsableImage(n.Parent, n) && findElement(n, atom.Img) != nil {
+			for c := n.FirstChild; c != nil; {
+				next := c.NextSibling
+				n.RemoveChild(c)
+				n.Parent.InsertBefore(c, n)
+				c = next
+			}
+		}
+		n.Parent.RemoveChild(n)
+	}
+}
+
+// hasUsableImage reports whether parent holds, outside skip, an image with
+// a real URL.
+func hasUsableImage(parent, skip *html.Node) bool {
+	found := false
+	for c := parent.FirstChild; c != nil && !found; c = c.NextSibling {
+		if c == skip {
+			continue
+		}
+		walk(c, func(n *html.Node) {
+			if n.Type == html.ElementNode && n.DataAtom == atom.Img && ImageURL(n) != "" {
+				found = true
+			}
+		})
+	}
+	return found
+}
+
+func findElement(n *html.Node, a atom.Atom) *html.Node {
+	var found *html.Node
+	walk(n, func(c *html.Node) {
+		if found == nil && c.Type == html.ElementNode && c.DataAtom == a {
+			found = c
+		}
+	})
+	return found
+}
+
+func attr(n *html.Node, key string) string {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return strings.TrimSpace(a.Val)
+		}
+	}
+	return ""
+}
+
+func setAttr(n *html.Node, key, val string) {
+	for i, a := range n.Attr {
+		if a.Key == key {
+			n.Attr[i].Val = val
+			return
+		}
+	}
+	n.Attr = append(n.Attr, html.Attribute{Key: key, Val: val})
+}
+
+// usableURL reports whether u can stand for an image: not empty, not a
+// data: placeholder, not a bare fragment.
+func usableURL(u string) bool {
+	u = strings.TrimSpace(u)
+	if u == "" || strings.HasPrefix(u, "#") {
+		return false
+	}
+	l := strings.ToLower(u)
+	return !strings.HasPrefix(l, "data:") && !strings.HasPrefix(l, "javascript:") && !strings.HasPrefix(l, "about:")
+}
+
+// ImageURL picks the best URL of an <img> as written in the page (maybe
+// relative): the lazy-loading attributes first (they hold the real
+// picture), then the largest srcset candidate of the image or of its
+// <picture> sources, then src. It is "" when the image has no usable URL;
+// a data: placeholder never counts.
+func ImageURL(n *html.Node) string {
+	for _, k := range []string{"data-src", "data-original", "data-lazy-src", "data-url"} {
+		if v := attr(n, k); usableURL(v) {
+			return v
+		}
+	}
+	sets := []string{attr(n, "data-srcset"), attr(n, "srcset")}
+	if p := n.Parent; p != nil && p.DataAtom == atom.Picture {
+		for c := p.FirstChild; c != nil; c = c.NextSibling {
+			if c.Type == html.ElementNode && c.DataAtom == atom.Source {
+				sets = append(sets, attr(c, "data-srcset"), attr(c, "srcset"))
+			}
+		}
+	}
+	best, bestW := "", -1.0
+	for _, s := range sets {
+		if u, w := largestCandidate(s); u != "" && w > bestW {
+			best, bestW = u, w
+		}
+	}
+	if best != "" {
+		return best
+	}
+	if v := attr(n, "src"); usableURL(v) {
+		return v
+	}
+	return ""
+}
+
+// largestCandidate parses a srcset ("a.jpg 480w, b.jpg 1024w" or "1x, 2x")
+// and returns its widest candidate. A candidate without a descriptor
+// counts as 1x.
+func largestCandidate(srcset string) (string, float64) {
+	best, bestW := "", -1.0
+	for _, c := range strings.Split(srcset, ",") {
+		f := strings.Fields(c)
+		if len(f) == 0 || !usableURL(f[0]) {
+			continue
+		}
+		w := 1.0
+		if len(f) > 1 {
+			d := f[len(f)-1]
+			if v, err := strconv.ParseFloat(d[:len(d)-1], 64); err == nil && len(d) > 1 {
+				w = v
+			}
+		}
+		if w > bestW {
+			best, bestW = f[0], w
+		}
+	}
+	return best, bestW
+}
+
+// absolute resolves ref against base and keeps only http and https URLs.
+func absolute(base *url.URL, ref string) string {
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return ""
+	}
+	u, err := url.Parse(ref)
+	if err != nil {
+		return ""
+	}
+	if base != nil {
+		u = base.ResolveReference(u)
+	}
+	if u.Scheme == "" && strings.HasPrefix(ref, "//") {
+		u.Scheme = "https"
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return ""
+	}
+	return u.String()
+}
+
+func rewriteURL(u string, rewrites []Rewrite) string {
+	for _, r := range rewrites {
+		u = r.Pattern.ReplaceAllString(u, r.Replace)
+	}
+	return u
+}
+
+// normalizeImageURL is the URL an image src ends up with in the post.
+func normalizeImageURL(base *url.URL, raw string, rewrites []Rewrite) string {
+	u := absolute(base, raw)
+	if u == "" {
+		return ""
+	}
+	return rewriteURL(u, rewrites)
+}
+
+func fixImage(n *html.Node, base *url.URL, rewrites []Rewrite) {
+	u := normalizeImageURL(base, ImageURL(n), rewrites)
+	if u == "" {
+		removeNode(n)
+		return
+	}
+	caption := firstNonEmpty(attr(n, "alt"), attr(n, "data-caption"), attr(n, "data-title"), attr(n, "title"))
+	n.Attr = []html.Attribute{{Key: "src", Val: u}, {Key: "alt", Val: collapseSpace(caption)}}
+}
+
+func fixLink(n *html.Node, base *url.URL) {
+	href := attr(n, "href")
+	if href == "" {
+		return
+	}
+	u := absolute(base, href)
+	if u == "" {
+		// javascript:, mailto: with no use in an archive, or garbage:
+		// keep the text, drop the link.
+		unwrap(n)
+		return
+	}
+	n.Attr = []html.Attribute{{Key: "href", Val: u}}
+}
+
+// embedToLink turns an iframe, video or embed into a paragraph linking to
+// what it showed, so a video or tweet in the story is not lost silently.
+func embedToLink(n *html.Node, base *url.URL) {
+	src := attr(n, "src")
+	if src == "" {
+		if s := findElement(n, atom.Source); s != nil && s != n {
+			src = attr(s, "src")
+		}
+	}
+	u := absolute(base, src)
+	if u == "" || n.Parent == nil {
+		removeNode(n)
+		return
+	}
+	p := &html.Node{Type: html.ElementNode, Data: "p", DataAtom: atom.P}
+	a := &html.Node{Type: html.ElementNode, Data: "a", DataAtom: atom.A, Attr: []html.Attribute{{Key: "href", Val: u}}}
+	a.AppendChild(&html.Node{Type: html.TextNode, Data: u})
+	p.AppendChild(a)
+	n.Parent.InsertBefore(p, n)
+	removeNode(n)
+}
+
+// figures returns <figure> elements and the class="figure-media" wrappers
+// zaobao used before figures.
+func figures(root *html.Node) []*html.Node {
+	var out []*html.Node
+	walk(root, func(n *html.Node) {
+		if n.Type == html.ElementNode && n.DataAtom == atom.Figure {
+			out = append(out, n)
+		}
+	})
+	return out
+}
+
+// flattenFigure rewrites a figure as its images, each in a paragraph with
+// the caption as alt text, followed by the caption as an italic paragraph
+// (the captionToParagraph step), so caption and picture stay together.
+func flattenFigure(fig *html.Node) {
+	if fig.Parent == nil {
+		return
+	}
+	var imgs []*html.Node
+	var caption *html.Node
+	walk(fig, func(n *html.Node) {
+		if n.Type != html.ElementNode {
+			return
+		}
+		switch n.DataAtom {
+		case atom.Img:
+			imgs = append(imgs, n)
+		case atom.Figcaption:
+			if caption == nil {
+				caption = n
+			}
+		}
+	})
+	capText := ""
+	if caption != nil {
+		capText = collapseSpace(textOf(caption))
+	}
+	for _, img := range imgs {
+		if attr(img, "alt") == "" && capText != "" {
+			setAttr(img, "alt", capText)
+		}
+		img.Parent.RemoveChild(img)
+		p := &html.Node{Type: html.ElementNode, Data: "p", DataAtom: atom.P}
+		p.AppendChild(img)
+		fig.Parent.InsertBefore(p, fig)
+	}
+	if caption != nil {
+		caption.Parent.RemoveChild(caption)
+		fig.Parent.InsertBefore(caption, fig)
+	}
+	// Anything else a figure held (a credit line, a link) stays after it.
+	for c := fig.FirstChild; c != nil; {
+		next := c.NextSibling
+		fig.RemoveChild(c)
+		fig.Parent.InsertBefore(c, fig)
+		c = next
+	}
+	fig.Parent.RemoveChild(fig)
+}
+
+// captionToParagraph turns a figcaption into <p><em>caption</em></p>.
+func captionToParagraph(n *html.Node) {
+	text := collapseSpace(textOf(n))
+	for c := n.FirstChild; c != nil; {
+		next := c.NextSibling
+		n.RemoveChild(c)
+		c = next
+	}
+	n.Data, n.DataAtom, n.Attr = "p", atom.P, nil
+	if text == "" {
+		removeNode(n)
+		return
+	}
+	em := &html.Node{Type: html.ElementNode, Data: "em", DataAtom: atom.Em}
+	em.AppendChild(&html.Node{Type: html.TextNode, Data: text})
+	n.AppendChild(em)
+}
+
+// fixEmphasis moves punctuation and spaces at the edges of an emphasised
+// run outside of it. CommonMark only opens "**" before punctuation when
+// whitespace or punctuation precedes it, which is rarely so in Chinese
+// text ("他说**“两岸”**是" does not render bold), so 他说<b>“两岸”</b>是
+// becomes 他说“<b>两岸</b>”是. A run of nothing but punctuation loses its
+// emphasis. A run that is one link gets the emphasis inside the link.
+func fixEmphasis(n *html.Node) {
+	if only := onlyElementChild(n); only != nil && only.DataAtom == atom.A {
+		// <b><a>x</a></b> → <a><b>x</b></a>
+		parent := n.Parent
+		n.RemoveChild(only)
+		for c := only.FirstChild; c != nil; {
+			next := c.NextSibling
+			only.RemoveChild(c)
+			n.AppendChild(c)
+			c = next
+		}
+		parent.InsertBefore(only, n)
+		parent.RemoveChild(n)
+		only.AppendChild(n)
+	}
+	if strings.TrimFunc(textOf(n), edgeRune) == "" {
+		if findElement(n, atom.Img) == nil {
+			unwrap(n)
+		}
+		return
+	}
+	if first := firstText(n); first != nil {
+		trimmed := strings.TrimLeftFunc(first.Data, edgeRune)
+		if moved := first.Data[:len(first.Data)-len(trimmed)]; moved != "" {
+			first.Data = trimmed
+			n.Parent.InsertBefore(&html.Node{Type: html.TextNode, Data: moved}, n)
+		}
+	}
+	if last := lastText(n); last != nil {
+		trimmed := strings.TrimRightFunc(last.Data, edgeRune)
+		if moved := last.Data[len(trimmed):]; moved != "" {
+			last.Data = trimmed
+			n.Parent.InsertBefore(&html.Node{Type: html.TextNode, Data: moved}, n.NextSibling)
+		}
+	}
+}
+
+// edgeRune is what may not stand just inside an emphasis delimiter.
+func edgeRune(r rune) bool {
+	return unicode.IsSpace(r) || unicode.IsPunct(r) || unicode.IsSymbol(r)
+}
+
+func onlyElementChild(n *html.Node) *html.Node {
+	var only *html.Node
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		switch {
+		case c.Type == html.TextNode && strings.TrimSpace(c.Data) == "":
+		case c.Type == html.ElementNode && only == nil:
+			only = c
+		default:
+			return nil
+		}
+	}
+	return only
+}
+
+// firstText returns n's first child when it is text. Only direct text is
+// moved, so moved text never escapes an inner link or emphasis.
+func firstText(n *html.Node) *html.Node {
+	c := n.FirstChild
+	for c != nil && c.Type == html.TextNode && c.Data == "" {
+		c = c.NextSibling
+	}
+	if c != nil && c.Type == html.TextNode {
+		return c
+	}
+	return nil
+}
+
+func lastText(n *html.Node) *html.Node {
+	c := n.LastChild
+	for c != nil && c.Type == html.TextNode && c.Data == "" {
+		c = c.PrevSibling
+	}
+	if c != nil && c.Type == html.TextNode {
+		return c
+	}
+	return nil
+}
+
+func textOf(n *html.Node) string {
+	var b strings.Builder
+	walk(n, func(c *html.Node) {
+		if c.Type == html.TextNode {
+			b.WriteString(c.Data)
+		}
+	})
+	return b.String()
+}
+
+func removeNode(n *html.Node) {
+	if n.Parent != nil {
+		n.Parent.RemoveChild(n)
+	}
+}
+
+func unwrap(n *html.Node) {
+	if n.Parent == nil {
+		return
+	}
+	for c := n.FirstChild; c != nil; {
+		next := c.NextSibling
+		n.RemoveChild(c)
+		n.Parent.InsertBefore(c, n)
+		c = next
+	}
+	n.Parent.RemoveChild(n)
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s = strings.TrimSpace(s); s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// collapseSpace trims s, drops control and invisible characters and folds
+// every run of white space into one space.
+func collapseSpace(s string) string {
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		switch {
+		case r == utf8.RuneError:
+			continue
+		case unicode.IsSpace(r):
+			space = b.Len() > 0
+			continue
+		case unicode.IsControl(r) || invisible(r) || unicode.Is(unicode.Cf, r):
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

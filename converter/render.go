@@ -1,0 +1,294 @@
+package converter
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/JohannesKaufmann/html-to-markdown/v2/converter"
+	"github.com/JohannesKaufmann/html-to-markdown/v2/plugin/base"
+	"github.com/JohannesKaufmann/html-to-markdown/v2/plugin/commonmark"
+	"github.com/JohannesKaufmann/html-to-markdown/v2/plugin/strikethrough"
+	"github.com/JohannesKaufmann/html-to-markdown/v2/plugin/table"
+	"go.yaml.in/yaml/v3"
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// Post is a rendered article: the file name it is stored under and its
+// bytes.
+type Post struct {
+	Name    string
+	Content []byte
+}
+
+// Converter renders articles with fixed options. It is safe for
+// concurrent use.
+type Converter struct {
+	opts Options
+	md   *converter.Converter
+}
+
+// New returns a Converter for opts.
+func New(opts Options) (*Converter, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, fmt.Errorf("converter options: %w", err)
+	}
+	md := converter.NewConverter(converter.WithPlugins(
+		base.NewBasePlugin(),
+		commonmark.NewCommonmarkPlugin(),
+		table.NewTablePlugin(),
+		strikethrough.NewStrikethroughPlugin(),
+	))
+	return &Converter{opts: opts, md: md}, nil
+}
+
+// Errors Render returns for articles it cannot make a post of.
+var (
+	ErrNoTitle = errors.New("article has no title")
+	ErrNoURL   = errors.New("article has no absolute http(s) URL")
+	ErrNoDate  = errors.New("article has no publication time")
+)
+
+// Render turns a into a post. The same article and options always give
+// the same bytes.
+func (c *Converter) Render(a Article) (Post, error) {
+	title := collapseSpace(a.Title)
+	if title == "" {
+		return Post{}, ErrNoTitle
+	}
+	base, err := url.Parse(a.URL)
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return Post{}, fmt.Errorf("%w: %q", ErrNoURL, a.URL)
+	}
+	if a.Published.IsZero() {
+		return Post{}, ErrNoDate
+	}
+	body, err := c.Markdown(a)
+	if err != nil {
+		return Post{}, err
+	}
+	fm, err := c.frontMatter(a, title)
+	if err != nil {
+		return Post{}, err
+	}
+	var b bytes.Buffer
+	b.Grow(len(fm) + len(body) + 256)
+	b.WriteString("---\n")
+	b.Write(fm)
+	b.WriteString("---\n")
+	fmt.Fprintf(&b, "<!--%d-->\n", a.Published.UnixMilli())
+	fmt.Fprintf(&b, "[%s](%s)\n", escapeLinkText(title), linkDestination(base.String()))
+	b.WriteString("------\n\n")
+	b.WriteString(body)
+	return Post{Name: FileName(title, a.Published, c.opts.Location, c.opts.TitleMaxRunes), Content: b.Bytes()}, nil
+}
+
+// Markdown converts the article body, with the lead image on top when the
+// body does not show it already. The result ends in one newline, or is
+// empty.
+func (c *Converter) Markdown(a Article) (string, error) {
+	base, _ := url.Parse(a.URL)
+	ctx := &html.Node{Type: html.ElementNode, Data: "body", DataAtom: atom.Body}
+	nodes, err := html.ParseFragmentWithOptions(strings.NewReader(a.BodyHTML), ctx, html.ParseOptionEnableScripting(false))
+	if err != nil {
+		return "", fmt.Errorf("parse body of %s: %w", a.URL, err)
+	}
+	root := &html.Node{Type: html.ElementNode, Data: "div", DataAtom: atom.Div}
+	for _, n := range nodes {
+		root.AppendChild(n)
+	}
+	if lead := normalizeImageURL(base, a.Image.URL, c.opts.Rewrites); lead != "" && !showsImage(root, base, lead, c.opts.Rewrites) {
+		fig := &html.Node{Type: html.ElementNode, Data: "figure", DataAtom: atom.Figure}
+		fig.AppendChild(&html.Node{Type: html.ElementNode, Data: "img", DataAtom: atom.Img,
+			Attr: []html.Attribute{{Key: "src", Val: lead}, {Key: "alt", Val: collapseSpace(a.Image.Caption)}}})
+		if cap := collapseSpace(a.Image.Caption); cap != "" {
+			fc := &html.Node{Type: html.ElementNode, Data: "figcaption", DataAtom: atom.Figcaption}
+			fc.AppendChild(&html.Node{Type: html.TextNode, Data: cap})
+			fig.AppendChild(fc)
+		}
+		root.InsertBefore(fig, root.FirstChild)
+	}
+	normalizeBody(root, base, c.opts.Rewrites)
+	out, err := c.md.ConvertNode(root, converter.WithDomain(a.URL))
+	if err != nil {
+		return "", fmt.Errorf("convert body of %s: %w", a.URL, err)
+	}
+	md := strings.TrimSpace(string(out))
+	if md == "" {
+		return "", nil
+	}
+	return md + "\n", nil
+}
+
+// showsImage reports whether the body already has the image u, compared
+// without query strings (sizes and tokens vary between the two).
+func showsImage(root *html.Node, base *url.URL, u string, rewrites []Rewrite) bool {
+	want := stripQuery(u)
+	found := false
+	walk(root, func(n *html.Node) {
+		if !found && n.Type == html.ElementNode && n.DataAtom == atom.Img {
+			found = stripQuery(normalizeImageURL(base, ImageURL(n), rewrites)) == want
+		}
+	})
+	return found
+}
+
+func stripQuery(u string) string {
+	if i := strings.IndexAny(u, "?#"); i >= 0 {
+		return u[:i]
+	}
+	return u
+}
+
+// frontMatter writes the YAML mapping with the yaml v3 encoder, keys in
+// the profile's order.
+func (c *Converter) frontMatter(a Article, title string) ([]byte, error) {
+	o := c.opts
+	date := a.Published.In(o.Location).Format(time.RFC3339)
+	m := &yaml.Node{Kind: yaml.MappingNode}
+	add := func(key string, v *yaml.Node) {
+		m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, v)
+	}
+	site := func(vs []string) []string {
+		var out []string
+		for _, v := range vs {
+			out = appendUnique(out, strings.ReplaceAll(v, SiteVar, a.Site))
+		}
+		return out
+	}
+	author := strings.ReplaceAll(o.Author, SiteVar, a.Site)
+	if author == "" {
+		author = firstNonEmpty(a.Site, a.Author)
+	}
+	tags := site(o.Tags)
+	categories := site(o.Categories)
+	if o.KeywordTags {
+		tags = appendUnique(tags, a.Keywords...)
+	}
+	switch o.Profile {
+	case ProfileHugo:
+		add("title", quoted(title))
+		add("date", plain(date, "!!timestamp"))
+		if !a.Modified.IsZero() {
+			add("lastmod", plain(a.Modified.In(o.Location).Format(time.RFC3339), "!!timestamp"))
+		}
+		if author != "" {
+			add("author", str(author))
+		}
+		add("tags", flowList(tags))
+		add("categories", flowList(categories))
+		add("source", str(a.URL))
+	default:
+		add("layout", str(o.Layout))
+		add("title", quoted(title))
+		add("date", plain(date, "!!timestamp"))
+		add("author", str(author))
+		add("from", str(a.URL))
+		add("tags", flowList(tags))
+		if o.Comments {
+			add("comments", plain("true", "!!bool"))
+		}
+		add("categories", flowList(categories))
+	}
+	for _, e := range o.Extra {
+		switch e {
+		case "story_id":
+			if a.StoryID != "" {
+				add(e, str(a.StoryID))
+			}
+		case "section":
+			if a.Section != "" {
+				add(e, str(a.Section))
+			}
+		case "updated":
+			if !a.Modified.IsZero() {
+				add(e, plain(a.Modified.In(o.Location).Format(time.RFC3339), "!!timestamp"))
+			}
+		case "byline":
+			if a.Author != "" {
+				add(e, str(collapseSpace(a.Author)))
+			}
+		case "keywords":
+			if len(a.Keywords) > 0 {
+				add(e, flowList(a.Keywords))
+			}
+		case "image":
+			if u := normalizeImageURL(nil, a.Image.URL, o.Rewrites); u != "" {
+				add(e, str(u))
+			}
+		case "image_caption":
+			if cap := collapseSpace(a.Image.Caption); cap != "" {
+				add(e, str(cap))
+			}
+		case "truncated":
+			add(e, plain(strconv.FormatBool(a.Truncated), "!!bool"))
+		}
+	}
+	var b bytes.Buffer
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(m); err != nil {
+		return nil, fmt.Errorf("encode front matter of %s: %w", a.URL, err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("encode front matter of %s: %w", a.URL, err)
+	}
+	return b.Bytes(), nil
+}
+
+func str(v string) *yaml.Node {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: collapseSpace(v)}
+}
+
+// quoted is a string written in double quotes, as the legacy archive
+// writes titles.
+func quoted(v string) *yaml.Node {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v, Style: yaml.DoubleQuotedStyle}
+}
+
+func plain(v, tag string) *yaml.Node {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: v}
+}
+
+func flowList(vs []string) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Style: yaml.FlowStyle}
+	for _, v := range vs {
+		if v = collapseSpace(v); v != "" {
+			n.Content = append(n.Content, str(v))
+		}
+	}
+	return n
+}
+
+func appendUnique(list []string, vs ...string) []string {
+	seen := make(map[string]bool, len(list))
+	for _, v := range list {
+		seen[v] = true
+	}
+	for _, v := range vs {
+		if v = collapseSpace(v); v != "" && !seen[v] {
+			seen[v] = true
+			list = append(list, v)
+		}
+	}
+	return list
+}
+
+// escapeLinkText escapes what would end or break the [title] of a link.
+func escapeLinkText(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `[`, `\[`, `]`, `\]`, "`", "\\`", `*`, `\*`, `_`, `\_`, `<`, `\<`)
+	return r.Replace(s)
+}
+
+// linkDestination writes u so that spaces or parentheses cannot end it.
+func linkDestination(u string) string {
+	if strings.ContainsAny(u, " ()<>") {
+		return "<" + strings.NewReplacer("<", "%3C", ">", "%3E", " ", "%20").Replace(u) + ">"
+	}
+	return u
+}

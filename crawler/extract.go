@@ -1,0 +1,442 @@
+package crawler
+
+import (
+	"bytes"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"html"
+	"net/url"
+	"path"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/andybalholm/cascadia"
+	"github.com/newsmd/newsmd/converter"
+	"golang.org/x/net/html/charset"
+)
+
+// ExtractError says why no article could be taken from a page, and what
+// was tried.
+type ExtractError struct {
+	URL   string
+	Tried []string
+}
+
+func (e *ExtractError) Error() string {
+	return fmt.Sprintf("extract %s: no article found (tried: %s)", e.URL, strings.Join(e.Tried, "; "))
+}
+
+// ErrBadURL is returned for a page URL that is not absolute http(s).
+var ErrBadURL = errors.New("page URL must be an absolute http or https URL")
+
+// noise is removed from every body, whatever the rules say.
+var noise = cascadia.MustCompile("script, style, template, button, form, input, select, textarea, svg, link, meta, object, canvas, dialog")
+
+// Extract takes the article out of page, fetched from pageURL. It uses the
+// layouts of the site pageURL belongs to, in order, then the generic
+// extractor. It is pure: no network, no clock.
+func Extract(page []byte, pageURL string, sites []*Site) (converter.Article, error) {
+	u, err := url.Parse(strings.TrimSpace(pageURL))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return converter.Article{}, fmt.Errorf("extract %q: %w", pageURL, ErrBadURL)
+	}
+	page = toUTF8(page)
+	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(page))
+	if err != nil {
+		return converter.Article{}, fmt.Errorf("extract %s: parse HTML: %w", u, err)
+	}
+	var tried []string
+	site := FindSite(sites, u)
+	if site != nil {
+		for _, l := range site.layouts {
+			a, err := site.extractLayout(doc, u, l)
+			if err == nil {
+				return a, nil
+			}
+			tried = append(tried, fmt.Sprintf("%s/%s: %v", site.cfg.Name, l.cfg.Name, err))
+		}
+	}
+	a, err := fromGeneric(page, u, doc, site)
+	if err != nil {
+		tried = append(tried, "generic: "+err.Error())
+		return converter.Article{}, &ExtractError{URL: u.String(), Tried: tried}
+	}
+	if site != nil {
+		// The site's rules no longer match its pages: say so, so the rule
+		// gets fixed before the generic output quietly degrades the archive.
+		a.Extractor = "generic (no " + site.cfg.Name + " layout matched)"
+	}
+	return a, nil
+}
+
+// toUTF8 decodes a page in a legacy encoding (GBK, Big5) named by its
+// <meta> or sniffed from its bytes.
+func toUTF8(page []byte) []byte {
+	if utf8.Valid(page) {
+		return page
+	}
+	enc, name, _ := charset.DetermineEncoding(page, "text/html")
+	if name == "utf-8" {
+		return bytes.ToValidUTF8(page, []byte("\uFFFD"))
+	}
+	out, err := enc.NewDecoder().Bytes(page)
+	if err != nil {
+		return bytes.ToValidUTF8(page, []byte("\uFFFD"))
+	}
+	return out
+}
+
+func (s *Site) extractLayout(doc *goquery.Document, u *url.URL, l layout) (converter.Article, error) {
+	if l.when != nil && len(doc.FindMatcher(l.when).Nodes) == 0 {
+		return converter.Article{}, fmt.Errorf("page does not match %q", l.cfg.When)
+	}
+	p := &page{doc: doc}
+	if l.hydration != nil {
+		h, err := findHydration(doc, l.hydration)
+		if err != nil {
+			return converter.Article{}, err
+		}
+		p.hydration = h
+	}
+	first := func(field string) string {
+		for _, src := range l.fields[field] {
+			for _, v := range p.values(src, false) {
+				if v = clean(v); v != "" {
+					return v
+				}
+			}
+		}
+		return ""
+	}
+	a := converter.Article{
+		Site:      s.cfg.Title,
+		Extractor: s.cfg.Name + "/" + l.cfg.Name,
+	}
+	a.Title = first("title")
+	if a.Title == "" {
+		return a, fmt.Errorf("no title")
+	}
+	a.URL = s.canonicalURL(u, clean(firstMeta(p, "og:url")))
+	a.StoryID = s.match(s.storyID, a.URL)
+	a.Section = firstNonEmpty(s.match(s.section, a.URL), first("section"))
+	for _, src := range l.fields["published"] {
+		for _, v := range p.values(src, false) {
+			if t, err := parseTime(v, s.loc); err == nil {
+				a.Published = t
+				break
+			}
+		}
+		if !a.Published.IsZero() {
+			break
+		}
+	}
+	if a.Published.IsZero() {
+		return a, fmt.Errorf("no publication time")
+	}
+	for _, src := range l.fields["modified"] {
+		for _, v := range p.values(src, false) {
+			if t, err := parseTime(v, s.loc); err == nil && !t.Before(a.Published) {
+				a.Modified = t
+				break
+			}
+		}
+		if !a.Modified.IsZero() {
+			break
+		}
+	}
+	if author := first("author"); author != s.cfg.Title {
+		a.Author = author
+	}
+	for _, src := range l.fields["keywords"] {
+		a.Keywords = splitKeywords(p.values(src, false))
+		if len(a.Keywords) > 0 {
+			break
+		}
+	}
+	a.Image.URL = resolve(u, first("image"))
+	if a.Image.URL != "" {
+		a.Image.Caption = first("image_caption")
+	}
+	var lastErr error = errors.New("no body source matched")
+	for _, src := range l.fields["body"] {
+		for _, raw := range p.values(src, true) {
+			body, truncated, err := s.cleanBody(raw, l)
+			if err != nil {
+				lastErr = err
+				continue
+			}
+			if g := galleryHTML(doc, l, u); g != "" {
+				body = g + body
+			}
+			a.BodyHTML, a.Truncated = body, truncated
+			return a, nil
+		}
+	}
+	return a, lastErr
+}
+
+func firstMeta(p *page, name string) string {
+	for _, v := range p.values(source{kind: "meta", attr: name}, false) {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// cleanBody removes noise and paywall prompts from a body, restores the
+// reading order of shuffled paragraphs and strips invisible watermarks.
+func (s *Site) cleanBody(raw string, l layout) (string, bool, error) {
+	doc, err := htmlFragment(raw)
+	if err != nil {
+		return "", false, fmt.Errorf("parse body: %w", err)
+	}
+	body := doc.Find("body")
+	body.FindMatcher(noise).Remove()
+	for _, g := range slices.Concat(s.remove, l.remove) {
+		body.FindMatcher(g).Remove()
+	}
+	truncated := false
+	for _, g := range s.paywall {
+		if sel := body.FindMatcher(g); sel.Length() > 0 {
+			truncated = true
+			sel.Remove()
+		}
+	}
+	if len(s.cfg.PaywallText) > 0 {
+		body.Find("p, div, span").Each(func(_ int, e *goquery.Selection) {
+			t := e.Text()
+			for _, marker := range s.cfg.PaywallText {
+				// Only a short block is a prompt; a paragraph that merely
+				// quotes the phrase is story text.
+				if strings.Contains(t, marker) && utf8.RuneCountInString(t) < 4*utf8.RuneCountInString(marker)+40 {
+					truncated = true
+					e.Remove()
+					return
+				}
+			}
+		})
+	}
+	if l.cfg.Unshuffle != "" {
+		unshuffle(body, l.cfg.Unshuffle)
+	}
+	if strings.TrimFunc(body.Text(), isBlank) == "" && body.Find("img").Length() == 0 {
+		return "", false, fmt.Errorf("body is empty after removing noise")
+	}
+	out, err := body.Html()
+	if err != nil {
+		return "", false, fmt.Errorf("render body: %w", err)
+	}
+	return strings.TrimSpace(stripInvisible(out)), truncated, nil
+}
+
+func isBlank(r rune) bool { return unicode.IsSpace(r) || invisibleRune(r) }
+
+func invisibleRune(r rune) bool {
+	switch r {
+	case '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff', '\u00ad':
+		return true
+	}
+	return false
+}
+
+func stripInvisible(s string) string {
+	if !strings.ContainsFunc(s, invisibleRune) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if invisibleRune(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// unshuffle sorts body's children by their reading position: attr holds 3
+// junk characters and then the base32 (RFC 4648, padding optional) of the
+// decimal position. Children without a readable position keep their order
+// after the positioned ones.
+func unshuffle(body *goquery.Selection, attr string) {
+	type child struct {
+		sel *goquery.Selection
+		pos int
+	}
+	var keyed, rest []child
+	body.Children().Each(func(_ int, c *goquery.Selection) {
+		v, ok := c.Attr(attr)
+		if pos, err := decodePosition(v); ok && err == nil {
+			keyed = append(keyed, child{c, pos})
+		} else {
+			rest = append(rest, child{c, 0})
+		}
+	})
+	if len(keyed) == 0 {
+		return
+	}
+	slices.SortStableFunc(keyed, func(a, b child) int { return a.pos - b.pos })
+	// Detach everything, then append in reading order; stray text between
+	// shuffled blocks is only white space.
+	body.Contents().Remove()
+	for _, c := range append(keyed, rest...) {
+		body.AppendSelection(c.sel)
+	}
+}
+
+func decodePosition(v string) (int, error) {
+	if len(v) <= 3 {
+		return 0, fmt.Errorf("position %q too short", v)
+	}
+	enc := strings.ToUpper(strings.TrimRight(v[3:], "="))
+	if n := len(enc) % 8; n != 0 {
+		enc += strings.Repeat("=", 8-n)
+	}
+	b, err := base32.StdEncoding.DecodeString(enc)
+	if err != nil {
+		return 0, fmt.Errorf("position %q: %w", v, err)
+	}
+	return strconv.Atoi(strings.TrimSpace(string(b)))
+}
+
+// galleryHTML renders the layout's gallery images as figures.
+func galleryHTML(doc *goquery.Document, l layout, base *url.URL) string {
+	if l.gallery == nil {
+		return ""
+	}
+	var b strings.Builder
+	doc.FindMatcher(l.gallery).Each(func(_ int, s *goquery.Selection) {
+		src := resolve(base, imgSrc(s))
+		if src == "" {
+			return
+		}
+		caption := clean(firstAttr(s, "data-caption", "data-title", "alt", "title"))
+		fmt.Fprintf(&b, `<figure><img src="%s" alt="%s">`, html.EscapeString(src), html.EscapeString(caption))
+		if caption != "" {
+			fmt.Fprintf(&b, "<figcaption>%s</figcaption>", html.EscapeString(caption))
+		}
+		b.WriteString("</figure>")
+	})
+	return b.String()
+}
+
+// canonicalURL is the story's address: og:url when it names the same story
+// on the same site (real pages have pointed rel=canonical at the home
+// page, so that is never used), else the request URL; with the site's
+// canonical host, https, no query, fragment, doubled or trailing slash.
+func (s *Site) canonicalURL(req *url.URL, og string) string {
+	u := req
+	if o, err := url.Parse(og); err == nil && o.IsAbs() && s.Matches(o.Hostname()) && strings.Trim(o.Path, "/") != "" {
+		if s.storyID == nil || s.match(s.storyID, o.Path) == s.match(s.storyID, req.Path) {
+			u = o
+		}
+	}
+	c := *u
+	c.Scheme = "https"
+	c.Host = strings.ToLower(c.Host)
+	if s.cfg.CanonicalHost != "" {
+		c.Host = s.cfg.CanonicalHost
+	}
+	c.RawQuery, c.Fragment, c.RawFragment, c.User = "", "", "", nil
+	c.Path = cleanPath(c.Path)
+	c.RawPath = ""
+	return c.String()
+}
+
+// cleanPath collapses doubled slashes and dot segments and drops a
+// trailing slash: all are variants of the same story.
+func cleanPath(p string) string {
+	return path.Clean("/" + p)
+}
+
+// match returns the first group (or the whole match) of re in the path of
+// v, or "" when re is nil or does not match.
+func (s *Site) match(re *regexp.Regexp, v string) string {
+	if re == nil || v == "" {
+		return ""
+	}
+	if u, err := url.Parse(v); err == nil && u.Path != "" {
+		v = u.Path
+	}
+	m := re.FindStringSubmatch(v)
+	switch {
+	case len(m) > 1:
+		return m[1]
+	case len(m) == 1:
+		return m[0]
+	}
+	return ""
+}
+
+func resolve(base *url.URL, ref string) string {
+	ref = strings.TrimSpace(ref)
+	if ref == "" || strings.HasPrefix(strings.ToLower(ref), "data:") {
+		return ""
+	}
+	r, err := url.Parse(ref)
+	if err != nil {
+		return ""
+	}
+	abs := base.ResolveReference(r)
+	if abs.Scheme != "http" && abs.Scheme != "https" {
+		return ""
+	}
+	return abs.String()
+}
+
+// clean trims s, drops control and invisible characters and folds white
+// space, for one-line fields such as titles and captions.
+func clean(s string) string {
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		switch {
+		case r == utf8.RuneError:
+			continue
+		case unicode.IsSpace(r):
+			space = b.Len() > 0
+			continue
+		case unicode.IsControl(r) || invisibleRune(r) || unicode.Is(unicode.Cf, r):
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// splitKeywords splits comma lists ("日本,经济") and drops duplicates.
+func splitKeywords(vals []string) []string {
+	var out []string
+	for _, v := range vals {
+		for _, k := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == '，' || r == '、' || r == ';' }) {
+			if k = clean(k); k != "" && !slices.Contains(out, k) {
+				out = append(out, k)
+			}
+		}
+	}
+	return out
+}
+
+// CleanFragment applies the site's noise and paywall rules to a body that
+// did not come from a page layout (a feed item's HTML, an archived post).
+// It reports whether a paywall prompt was found.
+func (s *Site) CleanFragment(body string) (string, bool, error) {
+	return s.cleanBody(body, layout{})
+}

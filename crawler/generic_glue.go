@@ -1,0 +1,105 @@
+package crawler
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/newsmd/newsmd/converter"
+)
+
+// fromGeneric builds an article with the generic extractor, filling what it
+// misses from the page's schema.org data and meta tags.
+func fromGeneric(pageBytes []byte, u *url.URL, doc *goquery.Document, site *Site) (converter.Article, error) {
+	g, err := extractGeneric(pageBytes, u)
+	if err != nil {
+		return converter.Article{}, err
+	}
+	p := &page{doc: doc}
+	loc := singapore()
+	a := converter.Article{Extractor: "generic", Author: clean(g.Byline), Site: clean(g.SiteName)}
+	if site != nil {
+		loc = site.loc
+		a.Site = site.cfg.Title
+		a.URL = site.canonicalURL(u, clean(firstMeta(p, "og:url")))
+		a.StoryID = site.match(site.storyID, a.URL)
+		a.Section = site.match(site.section, a.URL)
+	} else {
+		a.URL = genericCanonical(u, clean(firstMeta(p, "og:url")))
+	}
+	a.Title = clean(firstNonEmpty(clean(g.Title), firstValue(p, "ldjson:headline"), firstMeta(p, "og:title"), doc.Find("title").First().Text()))
+	if a.Title == "" {
+		return a, fmt.Errorf("no title")
+	}
+	a.Published = g.Published
+	for _, raw := range []string{"ldjson:datePublished", "meta:article:published_time", "meta:pubdate", "meta:date", "css:time@datetime"} {
+		if !a.Published.IsZero() {
+			break
+		}
+		if t, err := parseTime(firstValue(p, raw), loc); err == nil {
+			a.Published = t
+		}
+	}
+	if a.Published.IsZero() {
+		return a, fmt.Errorf("no publication time")
+	}
+	a.Modified = g.Modified
+	if a.Modified.IsZero() {
+		if t, err := parseTime(firstNonEmpty(firstValue(p, "ldjson:dateModified"), firstMeta(p, "article:modified_time")), loc); err == nil && !t.Before(a.Published) {
+			a.Modified = t
+		}
+	}
+	a.Keywords = splitKeywords([]string{firstNonEmpty(firstValue(p, "ldjson:keywords"), firstMeta(p, "keywords"))})
+	a.Image.URL = resolve(u, firstNonEmpty(g.ImageURL, firstMeta(p, "og:image")))
+	if a.Author == a.Site {
+		a.Author = ""
+	}
+	a.BodyHTML = stripInvisible(g.ContentHTML)
+	return a, nil
+}
+
+// firstValue evaluates a source written as in config.yaml and returns its
+// first non-empty value.
+func firstValue(p *page, raw string) string {
+	src, err := parseSource(raw)
+	if err != nil {
+		return ""
+	}
+	for _, v := range p.values(src, false) {
+		if v = clean(v); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// genericCanonical is the address of a page on a site without rules: og:url
+// when it is on the same host and not the home page, else the request URL,
+// without fragment and tracking parameters.
+func genericCanonical(req *url.URL, og string) string {
+	u := req
+	if o, err := url.Parse(og); err == nil && o.IsAbs() && o.Hostname() == req.Hostname() && cleanPath(o.Path) != "/" {
+		u = o
+	}
+	c := *u
+	c.Fragment, c.RawFragment, c.User = "", "", nil
+	c.Host = strings.ToLower(c.Host)
+	q := c.Query()
+	for k := range q {
+		if strings.HasPrefix(k, "utm_") || k == "ref" || k == "fbclid" || k == "gclid" {
+			q.Del(k)
+		}
+	}
+	c.RawQuery = q.Encode()
+	return c.String()
+}
+
+func singapore() *time.Location {
+	loc, err := time.LoadLocation("Asia/Singapore")
+	if err != nil {
+		return time.FixedZone("+08", 8*3600)
+	}
+	return loc
+}
