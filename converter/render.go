@@ -41,7 +41,14 @@ func New(opts Options) (*Converter, error) {
 	md := converter.NewConverter(converter.WithPlugins(
 		base.NewBasePlugin(),
 		commonmark.NewCommonmarkPlugin(),
-		table.NewTablePlugin(),
+		table.NewTablePlugin(
+			// zaobao tables have no <thead>: their first row is the header.
+			table.WithHeaderPromotion(true),
+			table.WithSkipEmptyRows(true),
+			table.WithNewlineBehavior(table.NewlineBehaviorPreserve),
+			// Padding to align CJK text does not align anyway, and costs bytes.
+			table.WithCellPaddingBehavior(table.CellPaddingBehaviorMinimal),
+		),
 		strikethrough.NewStrikethroughPlugin(),
 	))
 	return &Converter{opts: opts, md: md}, nil
@@ -72,19 +79,28 @@ func (c *Converter) Render(a Article) (Post, error) {
 	if err != nil {
 		return Post{}, err
 	}
-	fm, err := c.frontMatter(a, title)
+	text := fmt.Sprintf("<!--%d-->\n[%s](%s)\n------\n\n%s", a.Published.UnixMilli(), escapeLinkText(title), linkDestination(base.String()), body)
+	liquid := false
+	switch c.opts.Profile {
+	case ProfileJekyll:
+		// Jekyll runs Liquid over post bodies: "{{ x }}" in a story would
+		// vanish and "{% x %}" would break the site's build.
+		liquid = strings.Contains(text, "{{") || strings.Contains(text, "{%")
+	case ProfileHugo:
+		// Hugo takes "{{<" and "{{%" for shortcodes; escaped, they show as
+		// written.
+		text = strings.NewReplacer("{{<", `{{\<`, "{{%", `{{\%`).Replace(text)
+	}
+	fm, err := c.frontMatter(a, title, liquid)
 	if err != nil {
 		return Post{}, err
 	}
 	var b bytes.Buffer
-	b.Grow(len(fm) + len(body) + 256)
+	b.Grow(len(fm) + len(text) + 8)
 	b.WriteString("---\n")
 	b.Write(fm)
 	b.WriteString("---\n")
-	fmt.Fprintf(&b, "<!--%d-->\n", a.Published.UnixMilli())
-	fmt.Fprintf(&b, "[%s](%s)\n", escapeLinkText(title), linkDestination(base.String()))
-	b.WriteString("------\n\n")
-	b.WriteString(body)
+	b.WriteString(text)
 	return Post{Name: FileName(title, a.Published, c.opts.Location, c.opts.TitleMaxRunes), Content: b.Bytes()}, nil
 }
 
@@ -147,7 +163,9 @@ func stripQuery(u string) string {
 
 // frontMatter writes the YAML mapping with the yaml v3 encoder, keys in
 // the profile's order.
-func (c *Converter) frontMatter(a Article, title string) ([]byte, error) {
+// noLiquid adds "render_with_liquid: false" for bodies that Liquid would
+// garble.
+func (c *Converter) frontMatter(a Article, title string, noLiquid bool) ([]byte, error) {
 	o := c.opts
 	date := a.Published.In(o.Location).Format(time.RFC3339)
 	m := &yaml.Node{Kind: yaml.MappingNode}
@@ -228,6 +246,9 @@ func (c *Converter) frontMatter(a Article, title string) ([]byte, error) {
 		case "truncated":
 			add(e, plain(strconv.FormatBool(a.Truncated), "!!bool"))
 		}
+	}
+	if noLiquid {
+		add("render_with_liquid", plain("false", "!!bool"))
 	}
 	var b bytes.Buffer
 	enc := yaml.NewEncoder(&b)
