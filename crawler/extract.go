@@ -175,6 +175,9 @@ func (s *Site) extractLayout(doc *goquery.Document, u *url.URL, l layout) (conve
 				body = g + body
 			}
 			a.BodyHTML, a.Truncated = body, truncated
+			if a.Image.URL != "" && a.Image.Caption == "" {
+				a.Image.Caption = s.captionInBody(body, u, a.Image.URL)
+			}
 			return a, nil
 		}
 	}
@@ -331,7 +334,8 @@ func galleryHTML(doc *goquery.Document, l layout, base *url.URL) string {
 func (s *Site) canonicalURL(req *url.URL, og string) string {
 	u := req
 	if o, err := url.Parse(og); err == nil && o.IsAbs() && s.Matches(o.Hostname()) && strings.Trim(o.Path, "/") != "" {
-		if s.storyID == nil || s.match(s.storyID, o.Path) == s.match(s.storyID, req.Path) {
+		reqID := s.match(s.storyID, req.Path)
+		if reqID == "" || reqID == s.match(s.storyID, o.Path) {
 			u = o
 		}
 	}
@@ -439,4 +443,40 @@ func splitKeywords(vals []string) []string {
 // It reports whether a paywall prompt was found.
 func (s *Site) CleanFragment(body string) (string, bool, error) {
 	return s.cleanBody(body, layout{})
+}
+
+// captionInBody finds the caption of the image imageURL when the body
+// shows it: its figure's figcaption, or else its alt text. URLs compare
+// without query strings.
+func (s *Site) captionInBody(body string, base *url.URL, imageURL string) string {
+	doc, err := htmlFragment(body)
+	if err != nil {
+		return ""
+	}
+	key := func(u string) string {
+		for _, r := range s.rewrites {
+			u = r.Pattern.ReplaceAllString(u, r.Replace)
+		}
+		return withoutQuery(u)
+	}
+	want := key(imageURL)
+	caption := ""
+	doc.Find("img").EachWithBreak(func(_ int, img *goquery.Selection) bool {
+		if key(resolve(base, imgSrc(img))) != want {
+			return true
+		}
+		caption = clean(img.Closest("figure").Find("figcaption").First().Text())
+		if caption == "" {
+			caption = clean(firstAttr(img, "alt", "title", "data-caption"))
+		}
+		return false
+	})
+	return caption
+}
+
+func withoutQuery(u string) string {
+	if i := strings.IndexAny(u, "?#"); i >= 0 {
+		return u[:i]
+	}
+	return u
 }

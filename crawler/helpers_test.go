@@ -2,6 +2,7 @@ package crawler
 
 import (
 	"bytes"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -118,4 +119,13 @@ func firstDiff(a, b string) string {
 		return string(r[lo:hi])
 	}
 	return "at rune " + strconv.Itoa(i) + ":\n  got  …" + ctx(ra) + "…\n  want …" + ctx(rb) + "…"
+}
+
+func mustURL(t testing.TB, s string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
