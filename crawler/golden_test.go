@@ -36,7 +36,7 @@ type want struct {
 	Layout         string   `json:"layout"`
 }
 
-func readWant(t *testing.T, path string) want {
+func readWant(t testing.TB, path string) want {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
