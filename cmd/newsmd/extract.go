@@ -16,6 +16,7 @@ import (
 
 	"github.com/newsmd/newsmd/converter"
 	"github.com/newsmd/newsmd/crawler"
+	"github.com/newsmd/newsmd/store"
 )
 
 func runExtract(ctx context.Context, m *Main, args []string) error {
@@ -111,7 +112,7 @@ func runExtract(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	path := filepath.Join(*outDir, post.Name)
-	if err := writeFileAtomic(path, post.Content); err != nil {
+	if err := store.WriteFile(path, post.Content, 0o644); err != nil {
 		return err
 	}
 	fmt.Fprintln(m.Stdout, path)

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// TestDefaultConfigFile: the documented config.yaml is valid and is
+// exactly what the binary embeds as its defaults.
+func TestDefaultConfigFile(t *testing.T) {
+	f, err := os.Open("../../config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	c, err := ParseConfig(f)
+	if err != nil {
+		t.Fatalf("config.yaml: %v", err)
+	}
+	if !reflect.DeepEqual(c, DefaultConfig()) {
+		t.Errorf("config.yaml differs from the embedded defaults")
+	}
+	if _, err := c.CompiledSites(); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestParseConfigKeepsDefaults(t *testing.T) {
+	c, err := ParseConfig(strings.NewReader("output:\n  dir: /srv/site/_posts\n  extra: [story_id, truncated]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := DefaultConfig()
+	if c.Output.Dir != "/srv/site/_posts" || len(c.Output.Extra) != 2 {
+		t.Errorf("got %+v", c.Output)
+	}
+	if c.Output.Profile != d.Output.Profile || len(c.Sites) != len(d.Sites) || c.Fetch != d.Fetch {
+		t.Errorf("defaults lost: got %+v %+v", c.Output, c.Fetch)
+	}
+}
+
+// TestParseConfigReportsEverything: unknown keys at every level, then
+// invalid values, are all reported at once, each with its path.
+func TestParseConfigReportsEverything(t *testing.T) {
+	unknown := `
+output:
+  colour: blue
+fetch:
+  retries: 3
+sites:
+  - name: zaobao
+    hosts: [zaobao.com]
+    layouts:
+      - name: a
+        bodyy: [css:x]
+typo: 1
+`
+	_, err := ParseConfig(strings.NewReader(unknown))
+	if err == nil {
+		t.Fatal("got no error")
+	}
+	for _, p := range []string{"output.colour", "fetch.retries", "sites[0].layouts[0].bodyy", "typo"} {
+		if !strings.Contains(err.Error(), p+": unknown key") {
+			t.Errorf("error lacks %s:\n%v", p, err)
+		}
+	}
+
+	invalid := `
+output:
+  profile: wordpress
+  timezone: Mars/Base
+  title_max_runes: 500
+  extra: [story_id, colour]
+fetch:
+  user_agent: ""
+  timeout: 0s
+sites:
+  - name: zaobao
+    hosts: [zaobao.com]
+    story_id: "("
+    layouts:
+      - name: a
+        when: "div["
+        title: ["xpath://h1"]
+        body: ["css:article"]
+`
+	_, err = ParseConfig(strings.NewReader(invalid))
+	if err == nil {
+		t.Fatal("got no error")
+	}
+	for _, p := range []string{"output.profile", "output.timezone", "output.title_max_runes", "output.extra[1]", "fetch.user_agent", "fetch.timeout", "sites[0].story_id", "sites[0].layouts[0].when", "sites[0].layouts[0].title[0]"} {
+		if !strings.Contains(err.Error(), p+":") {
+			t.Errorf("error lacks %s:\n%v", p, err)
+		}
+	}
+
+	for _, bad := range []string{"output: [1, 2", "fetch:\n  timeout: soon\n", "output:\n  title_max_runes: many\n"} {
+		if _, err := ParseConfig(strings.NewReader(bad)); err == nil {
+			t.Errorf("%q: got no error", bad)
+		}
+	}
+}

@@ -1,0 +1,60 @@
+package store
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestWriteFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "_posts", "2021-11-18-日本长期失业者人数上升.md")
+	for _, content := range []string{"first\n", "second, longer\n"} {
+		if err := WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(path)
+		if err != nil || string(got) != content {
+			t.Fatalf("got %q, %v; want %q", got, err, content)
+		}
+	}
+	st, _ := os.Stat(path)
+	if st.Mode().Perm() != 0o644 {
+		t.Errorf("mode: got %v, want 0644", st.Mode().Perm())
+	}
+	entries, _ := os.ReadDir(filepath.Dir(path))
+	if len(entries) != 1 {
+		t.Errorf("folder holds %d entries, want 1 (no temporary files)", len(entries))
+	}
+}
+
+// TestWriteFileFailureLeavesNothing: a write that cannot finish leaves the
+// old file as it was and no temporary file.
+func TestWriteFileFailureLeavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "post.md")
+	if err := WriteFile(path, []byte("old\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// A directory where the file should be makes the rename fail.
+	blocked := filepath.Join(dir, "blocked")
+	os.Mkdir(blocked, 0o755)
+	os.WriteFile(filepath.Join(blocked, "x"), nil, 0o644)
+	err := WriteFile(blocked, []byte("new\n"), 0o644)
+	if err == nil || !strings.Contains(err.Error(), blocked) {
+		t.Fatalf("got %v, want an error naming %s", err, blocked)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".newsmd-") {
+			t.Errorf("temporary file %s left behind", e.Name())
+		}
+	}
+	if got, _ := os.ReadFile(path); string(got) != "old\n" {
+		t.Errorf("old file changed: %q", got)
+	}
+	if err := WriteFile(filepath.Join(dir, "post.md", "sub", "x.md"), []byte("x"), 0o644); err == nil {
+		t.Errorf("writing under a file: got %v, want an error", err)
+	}
+}
