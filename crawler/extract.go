@@ -93,7 +93,7 @@ func toUTF8(page []byte) []byte {
 }
 
 func (s *Site) extractLayout(doc *goquery.Document, u *url.URL, l layout) (converter.Article, error) {
-	if l.when != nil && len(doc.FindMatcher(l.when).Nodes) == 0 {
+	if l.when != nil && l.when.MatchFirst(doc.Nodes[0]) == nil {
 		return converter.Article{}, fmt.Errorf("page does not match %q", l.cfg.When)
 	}
 	p := &page{doc: doc}
@@ -106,7 +106,7 @@ func (s *Site) extractLayout(doc *goquery.Document, u *url.URL, l layout) (conve
 	}
 	first := func(field string) string {
 		for _, src := range l.fields[field] {
-			for _, v := range p.values(src, false) {
+			for _, v := range p.values(src, false, false) {
 				if v = clean(v); v != "" {
 					return v
 				}
@@ -126,7 +126,7 @@ func (s *Site) extractLayout(doc *goquery.Document, u *url.URL, l layout) (conve
 	a.StoryID = s.match(s.storyID, a.URL)
 	a.Section = firstNonEmpty(s.match(s.section, a.URL), first("section"))
 	for _, src := range l.fields["published"] {
-		for _, v := range p.values(src, false) {
+		for _, v := range p.values(src, false, false) {
 			if t, err := parseTime(v, s.loc); err == nil {
 				a.Published = t
 				break
@@ -140,7 +140,7 @@ func (s *Site) extractLayout(doc *goquery.Document, u *url.URL, l layout) (conve
 		return a, fmt.Errorf("no publication time")
 	}
 	for _, src := range l.fields["modified"] {
-		for _, v := range p.values(src, false) {
+		for _, v := range p.values(src, false, false) {
 			if t, err := parseTime(v, s.loc); err == nil && !t.Before(a.Published) {
 				a.Modified = t
 				break
@@ -154,7 +154,7 @@ func (s *Site) extractLayout(doc *goquery.Document, u *url.URL, l layout) (conve
 		a.Author = author
 	}
 	for _, src := range l.fields["keywords"] {
-		a.Keywords = splitKeywords(p.values(src, false))
+		a.Keywords = splitKeywords(p.values(src, false, true))
 		if len(a.Keywords) > 0 {
 			break
 		}
@@ -165,7 +165,7 @@ func (s *Site) extractLayout(doc *goquery.Document, u *url.URL, l layout) (conve
 	}
 	var lastErr error = errors.New("no body source matched")
 	for _, src := range l.fields["body"] {
-		for _, raw := range p.values(src, true) {
+		for _, raw := range p.values(src, true, false) {
 			body, truncated, err := s.cleanBody(raw, l)
 			if err != nil {
 				lastErr = err
@@ -185,7 +185,7 @@ func (s *Site) extractLayout(doc *goquery.Document, u *url.URL, l layout) (conve
 }
 
 func firstMeta(p *page, name string) string {
-	for _, v := range p.values(source{kind: "meta", attr: name}, false) {
+	for _, v := range p.values(source{kind: "meta", attr: name}, false, false) {
 		if v != "" {
 			return v
 		}

@@ -67,7 +67,7 @@ func firstValue(p *page, raw string) string {
 	if err != nil {
 		return ""
 	}
-	for _, v := range p.values(src, false) {
+	for _, v := range p.values(src, false, false) {
 		if v = clean(v); v != "" {
 			return v
 		}

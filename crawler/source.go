@@ -11,7 +11,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/andybalholm/cascadia"
 	"github.com/newsmd/newsmd/converter"
-	"golang.org/x/net/html"
+	xhtml "golang.org/x/net/html"
 )
 
 // A source says where a field's value is on a page. Its syntax is
@@ -93,15 +93,24 @@ type page struct {
 	ld        map[string]any
 	ldDone    bool
 	hydration map[string]any
+	meta      map[string][]string
 }
 
 // values evaluates src on p. For css sources without an attribute, html
-// asks for inner HTML instead of text.
-func (p *page) values(src source, html bool) []string {
+// asks for inner HTML instead of text; all asks for every match instead
+// of the first (lists such as keywords).
+func (p *page) values(src source, html, all bool) []string {
 	var out []string
 	switch src.kind {
 	case "css":
-		p.doc.FindMatcher(src.sel).EachWithBreak(func(_ int, s *goquery.Selection) bool {
+		var nodes []*xhtml.Node
+		if all {
+			nodes = src.sel.MatchAll(p.doc.Nodes[0])
+		} else if n := src.sel.MatchFirst(p.doc.Nodes[0]); n != nil {
+			nodes = []*xhtml.Node{n}
+		}
+		for _, n := range nodes {
+			s := goquery.NewDocumentFromNode(n).Selection
 			var v string
 			switch {
 			case src.attr == "imgsrc":
@@ -114,17 +123,9 @@ func (p *page) values(src source, html bool) []string {
 				v = s.Text()
 			}
 			out = append(out, v)
-			// Text fields take the first match; lists (keywords) take all.
-			return true
-		})
+		}
 	case "meta":
-		p.doc.Find("meta").Each(func(_ int, s *goquery.Selection) {
-			name := firstAttr(s, "property", "name", "itemprop")
-			if strings.EqualFold(name, src.attr) {
-				v, _ := s.Attr("content")
-				out = append(out, v)
-			}
-		})
+		out = p.metas()[strings.ToLower(src.attr)]
 	case "ldjson":
 		out = stringsAt(p.article(), src.path)
 	case "json":
@@ -147,6 +148,34 @@ func (p *page) values(src source, html bool) []string {
 		out = kept
 	}
 	return out
+}
+
+var metaSel = cascadia.MustCompile("meta[content]")
+
+// metas maps the lowercased name (or property, or itemprop) of every
+// <meta> to its contents, in page order. It is built once per page.
+func (p *page) metas() map[string][]string {
+	if p.meta != nil {
+		return p.meta
+	}
+	p.meta = map[string][]string{}
+	for _, n := range metaSel.MatchAll(p.doc.Nodes[0]) {
+		var name, content string
+		for _, a := range n.Attr {
+			switch a.Key {
+			case "property", "name", "itemprop":
+				if name == "" {
+					name = strings.ToLower(a.Val)
+				}
+			case "content":
+				content = a.Val
+			}
+		}
+		if name != "" {
+			p.meta[name] = append(p.meta[name], content)
+		}
+	}
+	return p.meta
 }
 
 func firstAttr(s *goquery.Selection, names ...string) string {
@@ -474,7 +503,7 @@ func unicodeEscape(s string) (rune, int, error) {
 // htmlFragment parses an HTML fragment into a document whose body holds
 // it, so selectors and removal work on JSON-delivered bodies too.
 func htmlFragment(s string) (*goquery.Document, error) {
-	doc, err := html.Parse(strings.NewReader("<!DOCTYPE html><html><head></head><body>" + s + "</body></html>"))
+	doc, err := xhtml.Parse(strings.NewReader("<!DOCTYPE html><html><head></head><body>" + s + "</body></html>"))
 	if err != nil {
 		return nil, err
 	}

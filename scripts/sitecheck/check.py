@@ -220,7 +220,8 @@ def check_one(site, post_rel, want, verbose):
         day = None
     if day is not None and page.date != day:
         problems.append("date: want %s, page has %s" % (day, page.date))
-    link_url = want.get("url")
+    # The post links the canonical URL; "url" is where the page was fetched from.
+    link_url = want.get("canonical_url") or want.get("url")
     if link_url:
         texts = [t for h, t in page.links if h == link_url]
         if not texts:
