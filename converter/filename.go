@@ -25,13 +25,14 @@ func safeTitle(title string, maxRunes int) string {
 	lastSpace := false
 	for _, r := range title {
 		switch {
-		case r == utf8.RuneError || unicode.IsControl(r) || invisible(r) || unicode.Is(unicode.Cf, r):
-			continue
 		case unicode.IsSpace(r):
+			// Before the control characters: "\n" and "\t" are both.
 			if !lastDash && !lastSpace {
 				b.WriteByte(' ')
 				lastSpace = true
 			}
+			continue
+		case r == utf8.RuneError || unicode.IsControl(r) || invisible(r) || unicode.Is(unicode.Cf, r):
 			continue
 		case strings.ContainsRune(`/\:*?"<>|#%&{}$!'`+"`"+`^~[]=+;,`, r):
 			if !lastDash {

@@ -2,6 +2,8 @@ package converter
 
 import (
 	"net/url"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -49,12 +51,20 @@ func normalizeBody(root *html.Node, base *url.URL, rewrites []Rewrite) {
 	for _, n := range figures(root) {
 		flattenFigure(n)
 	}
+	// Collected first: captionToParagraph removes empty captions, and walk
+	// cannot go on past a node taken out of the tree.
+	var captions []*html.Node
 	walk(root, func(n *html.Node) {
 		if n.Type == html.ElementNode && n.DataAtom == atom.Figcaption {
-			captionToParagraph(n)
+			captions = append(captions, n)
 		}
 	})
-	for _, n := range emphasis {
+	for _, n := range captions {
+		captionToParagraph(n)
+	}
+	// Inner runs first, so that punctuation they push out can leave the
+	// outer run too: <b><i>“x”</i></b> becomes “<b><i>x</i></b>”.
+	for _, n := range slices.Backward(emphasis) {
 		if n.Parent != nil {
 			fixEmphasis(n)
 		}
@@ -211,26 +221,46 @@ func ImageURL(n *html.Node) string {
 
 // largestCandidate parses a srcset ("a.jpg 480w, b.jpg 1024w" or "1x, 2x")
 // and returns its widest candidate. A candidate without a descriptor
-// counts as 1x.
+// counts as 1x. As in the HTML standard, a URL runs to the next white
+// space, so commas inside it (data: placeholders, CDN transformations
+// such as "w_480,c_fill") do not split it; a comma that ends it does.
 func largestCandidate(srcset string) (string, float64) {
 	best, bestW := "", -1.0
-	for _, c := range strings.Split(srcset, ",") {
-		f := strings.Fields(c)
-		if len(f) == 0 || !usableURL(f[0]) {
+	s := srcset
+	for {
+		s = strings.TrimLeft(s, " \t\n\r\f,")
+		if s == "" {
+			return best, bestW
+		}
+		end := strings.IndexAny(s, " \t\n\r\f")
+		if end < 0 {
+			end = len(s)
+		}
+		u, desc := s[:end], ""
+		s = s[end:]
+		if strings.HasSuffix(u, ",") {
+			u = strings.TrimRight(u, ",")
+		} else {
+			end = strings.IndexByte(s, ',')
+			if end < 0 {
+				end = len(s)
+			}
+			desc, s = s[:end], s[end:]
+		}
+		if !usableURL(u) {
 			continue
 		}
 		w := 1.0
-		if len(f) > 1 {
+		if f := strings.Fields(desc); len(f) > 0 {
 			d := f[len(f)-1]
 			if v, err := strconv.ParseFloat(d[:len(d)-1], 64); err == nil && len(d) > 1 {
 				w = v
 			}
 		}
 		if w > bestW {
-			best, bestW = f[0], w
+			best, bestW = u, w
 		}
 	}
-	return best, bestW
 }
 
 // absolute resolves ref against base and keeps only http and https URLs.
@@ -271,13 +301,22 @@ func normalizeImageURL(base *url.URL, raw string, rewrites []Rewrite) string {
 	return rewriteURL(u, rewrites)
 }
 
+// fileNameAlt matches alt text that is only an image's file name
+// ("hui_rui_file7do03ikbgjlx6sv7am9_Medium.jpg").
+var fileNameAlt = regexp.MustCompile(`(?i)^[^\s/]+\.(?:jpe?g|png|gif|webp|avif|bmp|svg)$`)
+
 func fixImage(n *html.Node, base *url.URL, rewrites []Rewrite) {
 	u := normalizeImageURL(base, ImageURL(n), rewrites)
 	if u == "" {
 		removeNode(n)
 		return
 	}
-	caption := firstNonEmpty(attr(n, "alt"), attr(n, "data-caption"), attr(n, "data-title"), attr(n, "title"))
+	alt := attr(n, "alt")
+	if fileNameAlt.MatchString(alt) {
+		// The CMS default, the upload's name: no text for a reader.
+		alt = ""
+	}
+	caption := firstNonEmpty(alt, attr(n, "data-caption"), attr(n, "data-title"), attr(n, "title"))
 	n.Attr = []html.Attribute{{Key: "src", Val: u}, {Key: "alt", Val: collapseSpace(caption)}}
 }
 
@@ -438,6 +477,61 @@ func fixEmphasis(n *html.Node) {
 			n.Parent.InsertBefore(&html.Node{Type: html.TextNode, Data: moved}, n.NextSibling)
 		}
 	}
+	// A link at an edge of a longer run goes out of it with the emphasis
+	// inside: in "**详见[专题](u)**后" the ")" before "**" is punctuation
+	// and the run does not close.
+	moved := false
+	if c := edgeElement(n, true); c != nil && c.DataAtom == atom.A && c.NextSibling != nil {
+		linkOut(n, c, true)
+		moved = true
+	}
+	if c := edgeElement(n, false); c != nil && c.DataAtom == atom.A && c.PrevSibling != nil {
+		linkOut(n, c, false)
+		moved = true
+	}
+	if moved {
+		fixEmphasis(n)
+	}
+}
+
+// edgeElement returns n's first (or last) child, past emptied text, when
+// it is an element.
+func edgeElement(n *html.Node, first bool) *html.Node {
+	c := n.LastChild
+	if first {
+		c = n.FirstChild
+	}
+	for c != nil && c.Type == html.TextNode && c.Data == "" {
+		if first {
+			c = c.NextSibling
+		} else {
+			c = c.PrevSibling
+		}
+	}
+	if c != nil && c.Type == html.ElementNode {
+		return c
+	}
+	return nil
+}
+
+// linkOut moves the link a out of the emphasis n, before or after it, and
+// wraps the link's content in a copy of n.
+func linkOut(n, a *html.Node, before bool) {
+	n.RemoveChild(a)
+	if before {
+		n.Parent.InsertBefore(a, n)
+	} else {
+		n.Parent.InsertBefore(a, n.NextSibling)
+	}
+	e := &html.Node{Type: html.ElementNode, Data: n.Data, DataAtom: n.DataAtom}
+	for c := a.FirstChild; c != nil; {
+		next := c.NextSibling
+		a.RemoveChild(c)
+		e.AppendChild(c)
+		c = next
+	}
+	a.AppendChild(e)
+	fixEmphasis(e)
 }
 
 // edgeRune is what may not stand just inside an emphasis delimiter.

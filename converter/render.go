@@ -5,9 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/JohannesKaufmann/html-to-markdown/v2/converter"
 	"github.com/JohannesKaufmann/html-to-markdown/v2/plugin/base"
@@ -51,8 +52,17 @@ func New(opts Options) (*Converter, error) {
 		),
 		strikethrough.NewStrikethroughPlugin(),
 	))
+	// html-to-markdown leaves "&" alone (its issue 178), so text that
+	// reads "&copy;" would render as ©. Early: before "<" becomes "&lt;".
+	md.Register.TextTransformer(func(_ converter.Context, s string) string {
+		return entityLike.ReplaceAllString(s, "&amp;$1")
+	}, converter.PriorityEarly)
 	return &Converter{opts: opts, md: md}, nil
 }
+
+// entityLike matches what CommonMark reads as an entity or a numeric
+// character reference, less its "&".
+var entityLike = regexp.MustCompile(`&(#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[A-Za-z][A-Za-z0-9]{1,31};)`)
 
 // Errors Render returns for articles it cannot make a post of.
 var (
@@ -69,11 +79,14 @@ func (c *Converter) Render(a Article) (Post, error) {
 		return Post{}, ErrNoTitle
 	}
 	base, err := url.Parse(a.URL)
-	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+	// The front matter writes the URL as it is: one with control or
+	// invisible characters or broken UTF-8 is an extraction error.
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" || collapseSpace(a.URL) != a.URL {
 		return Post{}, fmt.Errorf("%w: %q", ErrNoURL, a.URL)
 	}
-	if a.Published.IsZero() {
-		return Post{}, ErrNoDate
+	if y := a.Published.In(c.opts.Location).Year(); a.Published.IsZero() || y < 1 || y > 9999 {
+		// YAML timestamps and YYYY-MM-DD file names have four-digit years.
+		return Post{}, fmt.Errorf("%w: %s", ErrNoDate, a.Published)
 	}
 	body, err := c.Markdown(a)
 	if err != nil {
@@ -91,7 +104,7 @@ func (c *Converter) Render(a Article) (Post, error) {
 		// written.
 		text = strings.NewReplacer("{{<", `{{\<`, "{{%", `{{\%`).Replace(text)
 	}
-	fm, err := c.frontMatter(a, title, liquid)
+	fm, err := c.frontMatter(a, base, title, liquid)
 	if err != nil {
 		return Post{}, err
 	}
@@ -110,7 +123,10 @@ func (c *Converter) Render(a Article) (Post, error) {
 func (c *Converter) Markdown(a Article) (string, error) {
 	base, _ := url.Parse(a.URL)
 	ctx := &html.Node{Type: html.ElementNode, Data: "body", DataAtom: atom.Body}
-	nodes, err := html.ParseFragmentWithOptions(strings.NewReader(a.BodyHTML), ctx, html.ParseOptionEnableScripting(false))
+	// Broken UTF-8 would pass through to the post; drop it, as the title
+	// and captions drop it.
+	body := strings.ToValidUTF8(a.BodyHTML, "")
+	nodes, err := html.ParseFragmentWithOptions(strings.NewReader(body), ctx, html.ParseOptionEnableScripting(false))
 	if err != nil {
 		return "", fmt.Errorf("parse body of %s: %w", a.URL, err)
 	}
@@ -161,13 +177,17 @@ func stripQuery(u string) string {
 	return u
 }
 
+// dateLayout is RFC 3339 to the millisecond, the precision of the marker;
+// whole seconds are written without a fraction.
+const dateLayout = "2006-01-02T15:04:05.999Z07:00"
+
 // frontMatter writes the YAML mapping with the yaml v3 encoder, keys in
 // the profile's order.
 // noLiquid adds "render_with_liquid: false" for bodies that Liquid would
 // garble.
-func (c *Converter) frontMatter(a Article, title string, noLiquid bool) ([]byte, error) {
+func (c *Converter) frontMatter(a Article, base *url.URL, title string, noLiquid bool) ([]byte, error) {
 	o := c.opts
-	date := a.Published.In(o.Location).Format(time.RFC3339)
+	date := a.Published.In(o.Location).Format(dateLayout)
 	m := &yaml.Node{Kind: yaml.MappingNode}
 	add := func(key string, v *yaml.Node) {
 		m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, v)
@@ -193,7 +213,7 @@ func (c *Converter) frontMatter(a Article, title string, noLiquid bool) ([]byte,
 		add("title", quoted(title))
 		add("date", plain(date, "!!timestamp"))
 		if !a.Modified.IsZero() {
-			add("lastmod", plain(a.Modified.In(o.Location).Format(time.RFC3339), "!!timestamp"))
+			add("lastmod", plain(a.Modified.In(o.Location).Format(dateLayout), "!!timestamp"))
 		}
 		if author != "" {
 			add("author", str(author))
@@ -213,7 +233,10 @@ func (c *Converter) frontMatter(a Article, title string, noLiquid bool) ([]byte,
 		}
 		add("categories", flowList(categories))
 	}
-	for _, e := range o.Extra {
+	for _, e := range ExtraFields {
+		if !slices.Contains(o.Extra, e) {
+			continue
+		}
 		switch e {
 		case "story_id":
 			if a.StoryID != "" {
@@ -225,7 +248,7 @@ func (c *Converter) frontMatter(a Article, title string, noLiquid bool) ([]byte,
 			}
 		case "updated":
 			if !a.Modified.IsZero() {
-				add(e, plain(a.Modified.In(o.Location).Format(time.RFC3339), "!!timestamp"))
+				add(e, plain(a.Modified.In(o.Location).Format(dateLayout), "!!timestamp"))
 			}
 		case "byline":
 			if a.Author != "" {
@@ -236,7 +259,7 @@ func (c *Converter) frontMatter(a Article, title string, noLiquid bool) ([]byte,
 				add(e, flowList(a.Keywords))
 			}
 		case "image":
-			if u := normalizeImageURL(nil, a.Image.URL, o.Rewrites); u != "" {
+			if u := normalizeImageURL(base, a.Image.URL, o.Rewrites); u != "" {
 				add(e, str(u))
 			}
 		case "image_caption":
@@ -300,9 +323,12 @@ func appendUnique(list []string, vs ...string) []string {
 	return list
 }
 
-// escapeLinkText escapes what would end or break the [title] of a link.
+// escapeLinkText escapes what would end or break the [title] of a link,
+// for CommonMark and for kramdown (Jekyll), which takes a backslash before
+// "&" or "~" literally: those are written as character references.
 func escapeLinkText(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `[`, `\[`, `]`, `\]`, "`", "\\`", `*`, `\*`, `_`, `\_`, `<`, `\<`)
+	s = entityLike.ReplaceAllString(s, "&amp;$1")
+	r := strings.NewReplacer(`\`, `\\`, `[`, `\[`, `]`, `\]`, "`", "\\`", `*`, `\*`, `_`, `\_`, `<`, `\<`, `~`, "&#126;")
 	return r.Replace(s)
 }
 
