@@ -3,6 +3,7 @@ package crawler
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -279,5 +280,40 @@ func TestCompileSitesReportsEveryError(t *testing.T) {
 		if !found {
 			t.Errorf("no error for %s; got %q", p, paths)
 		}
+	}
+}
+
+// TestExtractFallsBackToGeneric: pages of sites without rules, and zaobao
+// pages no layout matches, go through the generic extractor, and the
+// article says which.
+func TestExtractFallsBackToGeneric(t *testing.T) {
+	sites := testSites(t)
+	page, err := os.ReadFile("testdata/generic/lemonde-1.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const lemonde = "http://www.lemonde.fr/pixels/article/2015/05/04/que-contient-la-loi-sur-le-renseignement_4627068_4408996.html"
+	a, err := Extract(page, lemonde, sites)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Extractor != "generic" || a.Title != "Le projet de loi sur le renseignement massivement approuvé à l'Assemblée" {
+		t.Errorf("got extractor %q title %q", a.Extractor, a.Title)
+	}
+	if a.Published.IsZero() || !strings.Contains(a.BodyHTML, "438 contre 86") {
+		t.Errorf("got published %v, body %.200q", a.Published, a.BodyHTML)
+	}
+
+	// The same page under a zaobao URL: the rules exist but none matches.
+	const z = "https://www.zaobao.com.sg/realtime/world/story20150504-1000001?ref=x"
+	a, err = Extract(page, z, sites)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Extractor != "generic (no zaobao layout matched)" {
+		t.Errorf("extractor: got %q", a.Extractor)
+	}
+	if a.URL != "https://www.zaobao.com/realtime/world/story20150504-1000001" || a.StoryID != "1000001" || a.Site != "联合早报" {
+		t.Errorf("identity: got %q %q %q", a.URL, a.StoryID, a.Site)
 	}
 }
