@@ -22,7 +22,7 @@ func normalizeBody(root *html.Node, base *url.URL, rewrites []Rewrite) {
 	var imgs, links, embeds, emphasis []*html.Node
 	walk(root, func(n *html.Node) {
 		if n.Type == html.TextNode {
-			n.Data = stripInvisible(n.Data)
+			n.Data = StripInvisible(n.Data)
 			return
 		}
 		if n.Type != html.ElementNode {
@@ -80,9 +80,10 @@ func walk(n *html.Node, fn func(*html.Node)) {
 	}
 }
 
-// invisible are the characters that only ever appear as tracking
-// watermarks or layout hints in article text.
-func invisible(r rune) bool {
+// Invisible reports whether r is a character that only ever appears in
+// article text as a tracking watermark or a layout hint (zero-width
+// spaces and joiners, BOMs, soft hyphens).
+func Invisible(r rune) bool {
 	switch r {
 	case '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff', '\u00ad':
 		return true
@@ -90,12 +91,13 @@ func invisible(r rune) bool {
 	return false
 }
 
-func stripInvisible(s string) string {
-	if !strings.ContainsFunc(s, invisible) {
+// StripInvisible removes the Invisible characters from s.
+func StripInvisible(s string) string {
+	if !strings.ContainsFunc(s, Invisible) {
 		return s
 	}
 	return strings.Map(func(r rune) rune {
-		if invisible(r) {
+		if Invisible(r) {
 			return -1
 		}
 		return r
@@ -317,7 +319,7 @@ func fixImage(n *html.Node, base *url.URL, rewrites []Rewrite) {
 		alt = ""
 	}
 	caption := firstNonEmpty(alt, attr(n, "data-caption"), attr(n, "data-title"), attr(n, "title"))
-	n.Attr = []html.Attribute{{Key: "src", Val: u}, {Key: "alt", Val: collapseSpace(caption)}}
+	n.Attr = []html.Attribute{{Key: "src", Val: u}, {Key: "alt", Val: CleanText(caption)}}
 }
 
 func fixLink(n *html.Node, base *url.URL) {
@@ -393,7 +395,7 @@ func flattenFigure(fig *html.Node) {
 	})
 	capText := ""
 	if caption != nil {
-		capText = collapseSpace(textOf(caption))
+		capText = CleanText(textOf(caption))
 	}
 	for _, img := range imgs {
 		if attr(img, "alt") == "" && capText != "" {
@@ -420,7 +422,7 @@ func flattenFigure(fig *html.Node) {
 
 // captionToParagraph turns a figcaption into <p><em>caption</em></p>.
 func captionToParagraph(n *html.Node) {
-	text := collapseSpace(textOf(n))
+	text := CleanText(textOf(n))
 	for c := n.FirstChild; c != nil; {
 		next := c.NextSibling
 		n.RemoveChild(c)
@@ -615,9 +617,10 @@ func firstNonEmpty(ss ...string) string {
 	return ""
 }
 
-// collapseSpace trims s, drops control and invisible characters and folds
-// every run of white space into one space.
-func collapseSpace(s string) string {
+// CleanText makes s a one-line field (a title, a caption): it trims s,
+// drops control, format and invisible characters and broken UTF-8, and
+// folds every run of white space into one space.
+func CleanText(s string) string {
 	var b strings.Builder
 	space := false
 	for _, r := range s {
@@ -627,7 +630,7 @@ func collapseSpace(s string) string {
 		case unicode.IsSpace(r):
 			space = b.Len() > 0
 			continue
-		case unicode.IsControl(r) || invisible(r) || unicode.Is(unicode.Cf, r):
+		case unicode.IsControl(r) || Invisible(r) || unicode.Is(unicode.Cf, r):
 			continue
 		}
 		if space {

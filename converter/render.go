@@ -74,14 +74,14 @@ var (
 // Render turns a into a post. The same article and options always give
 // the same bytes.
 func (c *Converter) Render(a Article) (Post, error) {
-	title := collapseSpace(a.Title)
+	title := CleanText(a.Title)
 	if title == "" {
 		return Post{}, ErrNoTitle
 	}
 	base, err := url.Parse(a.URL)
 	// The front matter writes the URL as it is: one with control or
 	// invisible characters or broken UTF-8 is an extraction error.
-	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" || collapseSpace(a.URL) != a.URL {
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" || CleanText(a.URL) != a.URL {
 		return Post{}, fmt.Errorf("%w: %q", ErrNoURL, a.URL)
 	}
 	if y := a.Published.In(c.opts.Location).Year(); a.Published.IsZero() || y < 1 || y > 9999 {
@@ -137,8 +137,8 @@ func (c *Converter) Markdown(a Article) (string, error) {
 	if lead := normalizeImageURL(base, a.Image.URL, c.opts.Rewrites); lead != "" && !showsImage(root, base, lead, c.opts.Rewrites) {
 		fig := &html.Node{Type: html.ElementNode, Data: "figure", DataAtom: atom.Figure}
 		fig.AppendChild(&html.Node{Type: html.ElementNode, Data: "img", DataAtom: atom.Img,
-			Attr: []html.Attribute{{Key: "src", Val: lead}, {Key: "alt", Val: collapseSpace(a.Image.Caption)}}})
-		if cap := collapseSpace(a.Image.Caption); cap != "" {
+			Attr: []html.Attribute{{Key: "src", Val: lead}, {Key: "alt", Val: CleanText(a.Image.Caption)}}})
+		if cap := CleanText(a.Image.Caption); cap != "" {
 			fc := &html.Node{Type: html.ElementNode, Data: "figcaption", DataAtom: atom.Figcaption}
 			fc.AppendChild(&html.Node{Type: html.TextNode, Data: cap})
 			fig.AppendChild(fc)
@@ -252,7 +252,7 @@ func (c *Converter) frontMatter(a Article, base *url.URL, title string, noLiquid
 			}
 		case "byline":
 			if a.Author != "" {
-				add(e, str(collapseSpace(a.Author)))
+				add(e, str(CleanText(a.Author)))
 			}
 		case "keywords":
 			if len(a.Keywords) > 0 {
@@ -263,7 +263,7 @@ func (c *Converter) frontMatter(a Article, base *url.URL, title string, noLiquid
 				add(e, str(u))
 			}
 		case "image_caption":
-			if cap := collapseSpace(a.Image.Caption); cap != "" {
+			if cap := CleanText(a.Image.Caption); cap != "" {
 				add(e, str(cap))
 			}
 		case "truncated":
@@ -286,7 +286,7 @@ func (c *Converter) frontMatter(a Article, base *url.URL, title string, noLiquid
 }
 
 func str(v string) *yaml.Node {
-	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: collapseSpace(v)}
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: CleanText(v)}
 }
 
 // quoted is a string written in double quotes, as the legacy archive
@@ -302,7 +302,7 @@ func plain(v, tag string) *yaml.Node {
 func flowList(vs []string) *yaml.Node {
 	n := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Style: yaml.FlowStyle}
 	for _, v := range vs {
-		if v = collapseSpace(v); v != "" {
+		if v = CleanText(v); v != "" {
 			n.Content = append(n.Content, str(v))
 		}
 	}
@@ -315,7 +315,7 @@ func appendUnique(list []string, vs ...string) []string {
 		seen[v] = true
 	}
 	for _, v := range vs {
-		if v = collapseSpace(v); v != "" && !seen[v] {
+		if v = CleanText(v); v != "" && !seen[v] {
 			seen[v] = true
 			list = append(list, v)
 		}

@@ -107,7 +107,7 @@ func (s *Site) extractLayout(doc *goquery.Document, u *url.URL, l layout) (conve
 	first := func(field string) string {
 		for _, src := range l.fields[field] {
 			for _, v := range p.values(src, false, false) {
-				if v = clean(v); v != "" {
+				if v = converter.CleanText(v); v != "" {
 					return v
 				}
 			}
@@ -122,7 +122,7 @@ func (s *Site) extractLayout(doc *goquery.Document, u *url.URL, l layout) (conve
 	if a.Title == "" {
 		return a, fmt.Errorf("no title")
 	}
-	a.URL = s.canonicalURL(u, clean(firstMeta(p, "og:url")))
+	a.URL = s.canonicalURL(u, converter.CleanText(firstMeta(p, "og:url")))
 	a.StoryID = s.match(s.storyID, a.URL)
 	a.Section = firstNonEmpty(s.match(s.section, a.URL), first("section"))
 	for _, src := range l.fields["published"] {
@@ -236,30 +236,10 @@ func (s *Site) cleanBody(raw string, l layout) (string, bool, error) {
 	if err != nil {
 		return "", false, fmt.Errorf("render body: %w", err)
 	}
-	return strings.TrimSpace(stripInvisible(out)), truncated, nil
+	return strings.TrimSpace(converter.StripInvisible(out)), truncated, nil
 }
 
-func isBlank(r rune) bool { return unicode.IsSpace(r) || invisibleRune(r) }
-
-func invisibleRune(r rune) bool {
-	switch r {
-	case '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff', '\u00ad':
-		return true
-	}
-	return false
-}
-
-func stripInvisible(s string) string {
-	if !strings.ContainsFunc(s, invisibleRune) {
-		return s
-	}
-	return strings.Map(func(r rune) rune {
-		if invisibleRune(r) {
-			return -1
-		}
-		return r
-	}, s)
-}
+func isBlank(r rune) bool { return unicode.IsSpace(r) || converter.Invisible(r) }
 
 // unshuffle sorts body's children by their reading position: attr holds 3
 // junk characters and then the base32 (RFC 4648, padding optional) of the
@@ -317,7 +297,7 @@ func galleryHTML(doc *goquery.Document, l layout, base *url.URL) string {
 		if src == "" {
 			return
 		}
-		caption := clean(firstAttr(s, "data-caption", "data-title", "alt", "title"))
+		caption := converter.CleanText(firstAttr(s, "data-caption", "data-title", "alt", "title"))
 		fmt.Fprintf(&b, `<figure><img src="%s" alt="%s">`, html.EscapeString(src), html.EscapeString(caption))
 		if caption != "" {
 			fmt.Fprintf(&b, "<figcaption>%s</figcaption>", html.EscapeString(caption))
@@ -392,30 +372,6 @@ func resolve(base *url.URL, ref string) string {
 	return abs.String()
 }
 
-// clean trims s, drops control and invisible characters and folds white
-// space, for one-line fields such as titles and captions.
-func clean(s string) string {
-	var b strings.Builder
-	space := false
-	for _, r := range s {
-		switch {
-		case r == utf8.RuneError:
-			continue
-		case unicode.IsSpace(r):
-			space = b.Len() > 0
-			continue
-		case unicode.IsControl(r) || invisibleRune(r) || unicode.Is(unicode.Cf, r):
-			continue
-		}
-		if space {
-			b.WriteByte(' ')
-			space = false
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
 func firstNonEmpty(ss ...string) string {
 	for _, s := range ss {
 		if s != "" {
@@ -430,7 +386,7 @@ func splitKeywords(vals []string) []string {
 	var out []string
 	for _, v := range vals {
 		for _, k := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == '，' || r == '、' || r == ';' }) {
-			if k = clean(k); k != "" && !slices.Contains(out, k) {
+			if k = converter.CleanText(k); k != "" && !slices.Contains(out, k) {
 				out = append(out, k)
 			}
 		}
@@ -465,9 +421,9 @@ func (s *Site) captionInBody(body string, base *url.URL, imageURL string) string
 		if key(resolve(base, imgSrc(img))) != want {
 			return true
 		}
-		caption = clean(img.Closest("figure").Find("figcaption").First().Text())
+		caption = converter.CleanText(img.Closest("figure").Find("figcaption").First().Text())
 		if caption == "" {
-			caption = clean(firstAttr(img, "alt", "title", "data-caption"))
+			caption = converter.CleanText(firstAttr(img, "alt", "title", "data-caption"))
 		}
 		return false
 	})

@@ -19,17 +19,17 @@ func fromGeneric(pageBytes []byte, u *url.URL, doc *goquery.Document, site *Site
 	}
 	p := &page{doc: doc}
 	loc := singapore()
-	a := converter.Article{Extractor: "generic", Author: clean(g.Byline), Site: clean(g.SiteName)}
+	a := converter.Article{Extractor: "generic", Author: converter.CleanText(g.Byline), Site: converter.CleanText(g.SiteName)}
 	if site != nil {
 		loc = site.loc
 		a.Site = site.cfg.Title
-		a.URL = site.canonicalURL(u, clean(firstMeta(p, "og:url")))
+		a.URL = site.canonicalURL(u, converter.CleanText(firstMeta(p, "og:url")))
 		a.StoryID = site.match(site.storyID, a.URL)
 		a.Section = site.match(site.section, a.URL)
 	} else {
-		a.URL = genericCanonical(u, clean(firstMeta(p, "og:url")))
+		a.URL = genericCanonical(u, converter.CleanText(firstMeta(p, "og:url")))
 	}
-	a.Title = clean(firstNonEmpty(clean(g.Title), firstValue(p, "ldjson:headline"), firstMeta(p, "og:title"), doc.Find("title").First().Text()))
+	a.Title = converter.CleanText(firstNonEmpty(converter.CleanText(g.Title), firstValue(p, "ldjson:headline"), firstMeta(p, "og:title"), doc.Find("title").First().Text()))
 	if a.Title == "" {
 		return a, fmt.Errorf("no title")
 	}
@@ -56,7 +56,7 @@ func fromGeneric(pageBytes []byte, u *url.URL, doc *goquery.Document, site *Site
 	if a.Author == a.Site {
 		a.Author = ""
 	}
-	a.BodyHTML = stripInvisible(g.ContentHTML)
+	a.BodyHTML = converter.StripInvisible(g.ContentHTML)
 	return a, nil
 }
 
@@ -68,7 +68,7 @@ func firstValue(p *page, raw string) string {
 		return ""
 	}
 	for _, v := range p.values(src, false, false) {
-		if v = clean(v); v != "" {
+		if v = converter.CleanText(v); v != "" {
 			return v
 		}
 	}

@@ -69,7 +69,7 @@ func renderHTML(t testing.TB, md string) string {
 // compare by their words alone.
 func squeeze(s string) string {
 	return strings.Map(func(r rune) rune {
-		if unicode.IsSpace(r) || invisibleRune(r) || unicode.Is(unicode.Cf, r) {
+		if unicode.IsSpace(r) || converter.Invisible(r) || unicode.Is(unicode.Cf, r) {
 			return -1
 		}
 		return r
