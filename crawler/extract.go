@@ -55,7 +55,7 @@ func Extract(page []byte, pageURL string, sites []*Site) (converter.Article, err
 	site := FindSite(sites, u)
 	if site != nil {
 		for _, l := range site.layouts {
-			a, err := site.extractLayout(doc, u, l)
+			a, err := site.extractLayout(page, doc, u, l)
 			if err == nil {
 				return a, nil
 			}
@@ -92,7 +92,11 @@ func toUTF8(page []byte) []byte {
 	return out
 }
 
-func (s *Site) extractLayout(doc *goquery.Document, u *url.URL, l layout) (converter.Article, error) {
+func (s *Site) extractLayout(raw []byte, doc *goquery.Document, u *url.URL, l layout) (converter.Article, error) {
+	if l.hydration != nil && !bytes.Contains(raw, []byte(l.hydration.Variable)) {
+		// Far cheaper than any selector on the tree.
+		return converter.Article{}, fmt.Errorf("no script assigns %s", l.hydration.Variable)
+	}
 	if l.when != nil && l.when.MatchFirst(doc.Nodes[0]) == nil {
 		return converter.Article{}, fmt.Errorf("page does not match %q", l.cfg.When)
 	}
