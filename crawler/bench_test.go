@@ -1,10 +1,12 @@
 package crawler
 
 import (
+	"bytes"
 	"os"
 	"testing"
 
 	"github.com/newsmd/newsmd/converter"
+	"golang.org/x/net/html"
 )
 
 const realPage = "testdata/pages/hk-2021-real.html"
@@ -49,5 +51,21 @@ func BenchmarkExtractAndRender(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkParseFloor is html.Parse of the real page alone: the floor
+// under BenchmarkExtract, since every rule is a selector on that tree.
+func BenchmarkParseFloor(b *testing.B) {
+	page, err := os.ReadFile(realPage)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(page)))
+	for b.Loop() {
+		if _, err := html.Parse(bytes.NewReader(page)); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
