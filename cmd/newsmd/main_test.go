@@ -16,7 +16,7 @@ import (
 )
 
 const (
-	hkPage = "testdata/hk-2021-real.html"
+	hkPage = "../../crawler/testdata/pages/hk-2021-real.html" // the real page, shared with the crawler tests
 	hkURL  = "https://www.zaobao.com/realtime/world/story20211118-1214802"
 )
 
