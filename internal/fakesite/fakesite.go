@@ -1,0 +1,476 @@
+// Package fakesite is a fake Lianhe Zaobao for tests: an HTTP server with
+// RSSHub-style feeds (with ETag and Last-Modified), section listing pages,
+// the JSON listing endpoint and article pages in the site's layouts, that
+// can be told to misbehave (429 with Retry-After, 5xx, slow, truncated or
+// oversized bodies, redirect loops) and records every request it saw.
+package fakesite
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"html"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Story is one article of the fake site.
+type Story struct {
+	ID         int
+	Section    string // china, world, singapore, finance
+	Published  time.Time
+	Title      string
+	Author     string
+	Paragraphs []string
+	// Layout is "hk" (the HK layout, shuffled paragraphs) or "sg" (the SG
+	// 2024 layout with ld+json); "" is "sg".
+	Layout string
+}
+
+// Path is the story's path on the site.
+func (s Story) Path() string {
+	return fmt.Sprintf("/realtime/%s/story%s-%d", s.Section, s.Published.In(sgt).Format("20060102"), s.ID)
+}
+
+var sgt = time.FixedZone("SGT", 8*3600)
+
+// Sections are the realtime sections the fake site serves.
+var Sections = []string{"china", "world", "singapore", "finance"}
+
+// Stories makes n distinct, realistic stories spread over the sections,
+// one every 7 minutes from start, alternating layouts.
+func Stories(n int, start time.Time) []Story {
+	out := make([]Story, n)
+	for i := range out {
+		layout := "sg"
+		if i%3 == 1 {
+			layout = "hk"
+		}
+		out[i] = Story{
+			ID:        3000000 + i,
+			Section:   Sections[i%len(Sections)],
+			Published: start.Add(time.Duration(i) * 7 * time.Minute).Truncate(time.Second),
+			Title:     fmt.Sprintf("第%d则新闻：“测试”标题 %s", i+1, Sections[i%len(Sections)]),
+			Author:    "记者" + strconv.Itoa(i%5),
+			Paragraphs: []string{
+				fmt.Sprintf("（早报讯）这是第%d则新闻的第一段，报道了一件事。", i+1),
+				fmt.Sprintf("第二段说明了事情的经过，共有%d人参加。", (i*37)%1000),
+				"第三段是结尾。",
+			},
+			Layout: layout,
+		}
+	}
+	return out
+}
+
+// Fault is a way a response can go wrong.
+type Fault struct {
+	Status     int           // answer this status (429, 500, 503, 404…)
+	RetryAfter string        // Retry-After header, with Status
+	Delay      time.Duration // sleep before answering (for timeouts)
+	Truncate   bool          // promise a longer body than is sent, then close
+	Oversize   int           // send this many bytes of filler
+	Redirect   string        // redirect to this path or URL
+}
+
+// Request is one request the site saw.
+type Request struct {
+	Start, End time.Time
+	Method     string
+	Path       string // with the query
+	Host       string
+	Header     http.Header
+	Status     int
+}
+
+// Site is a running fake site.
+type Site struct {
+	srv *httptest.Server
+
+	mu          sync.Mutex
+	stories     []Story
+	faults      map[string][]Fault // path → faults served in order, one per request
+	requests    []Request
+	inFlight    int
+	maxInFlight int
+	modified    time.Time
+}
+
+// New starts a fake site serving stories.
+func New(stories []Story) *Site {
+	s := &Site{stories: stories, faults: map[string][]Fault{}, modified: time.Date(2024, 3, 1, 6, 0, 0, 0, time.UTC)}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	return s
+}
+
+// Close stops the server.
+func (s *Site) Close() { s.srv.Close() }
+
+// URL is the site's base URL (http://127.0.0.1:port).
+func (s *Site) URL() string { return s.srv.URL }
+
+// Host is the site's host:port.
+func (s *Site) Host() string { return strings.TrimPrefix(s.srv.URL, "http://") }
+
+// FeedURL is the RSSHub-style feed of a section.
+func (s *Site) FeedURL(section string) string { return s.srv.URL + "/rsshub/zaobao/realtime/" + section }
+
+// ListingURL is the HTML listing page of a section.
+func (s *Site) ListingURL(section string) string { return s.srv.URL + "/realtime/" + section }
+
+// JSONListingURL is the JSON listing of a section.
+func (s *Site) JSONListingURL(section string) string {
+	return s.srv.URL + "/_plat/api/v2/page-content/realtime/" + section + "?page=1"
+}
+
+// StoryURL is a story's URL on the fake site.
+func (s *Site) StoryURL(st Story) string { return s.srv.URL + st.Path() }
+
+// SetStories replaces the stories (new ones appear in the feeds) and
+// changes the feeds' validators.
+func (s *Site) SetStories(stories []Story) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stories = stories
+	s.modified = s.modified.Add(time.Minute)
+}
+
+// Fail queues faults for a path (as in a request: "/realtime/china" or
+// a story's Path()); each request of the path takes the next one.
+func (s *Site) Fail(path string, faults ...Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults[path] = append(s.faults[path], faults...)
+}
+
+// Requests returns a copy of every request seen so far.
+func (s *Site) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+// Hits counts the requests of a path (without its query).
+func (s *Site) Hits(path string) int {
+	n := 0
+	for _, r := range s.Requests() {
+		if p, _, _ := strings.Cut(r.Path, "?"); p == path {
+			n++
+		}
+	}
+	return n
+}
+
+// MaxInFlight is the largest number of requests the site served at once.
+func (s *Site) MaxInFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.maxInFlight
+}
+
+// MinGap is the shortest time between the starts of two requests.
+func (s *Site) MinGap() time.Duration {
+	rs := s.Requests()
+	sort.Slice(rs, func(i, j int) bool { return rs[i].Start.Before(rs[j].Start) })
+	min := time.Duration(-1)
+	for i := 1; i < len(rs); i++ {
+		if g := rs[i].Start.Sub(rs[i-1].Start); min < 0 || g < min {
+			min = g
+		}
+	}
+	return min
+}
+
+func (s *Site) serve(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	s.mu.Lock()
+	s.inFlight++
+	s.maxInFlight = max(s.maxInFlight, s.inFlight)
+	var fault *Fault
+	if q := s.faults[r.URL.Path]; len(q) > 0 {
+		fault = &q[0]
+		s.faults[r.URL.Path] = q[1:]
+	}
+	stories := s.stories
+	modified := s.modified
+	s.mu.Unlock()
+
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	defer func() {
+		s.mu.Lock()
+		s.inFlight--
+		s.requests = append(s.requests, Request{Start: start, End: time.Now(), Method: r.Method, Path: r.URL.RequestURI(), Host: r.Host, Header: r.Header.Clone(), Status: rec.status})
+		s.mu.Unlock()
+	}()
+	if fault != nil && s.applyFault(rec, r, *fault) {
+		return
+	}
+	path := r.URL.Path
+	switch {
+	case path == "/robots.txt":
+		fmt.Fprint(rec, "User-agent: *\nDisallow: /private/\n")
+	case strings.HasPrefix(path, "/rsshub/zaobao/realtime/"):
+		s.serveFeed(rec, r, strings.TrimPrefix(path, "/rsshub/zaobao/realtime/"), stories, modified)
+	case strings.HasPrefix(path, "/_plat/api/v2/page-content/realtime/"):
+		serveJSONListing(rec, strings.TrimPrefix(path, "/_plat/api/v2/page-content/realtime/"), stories)
+	case strings.Count(path, "/") == 2 && strings.HasPrefix(path, "/realtime/"):
+		serveListing(rec, strings.TrimPrefix(path, "/realtime/"), stories)
+	default:
+		for _, st := range stories {
+			if st.Path() == strings.TrimSuffix(strings.ReplaceAll(path, "//", "/"), "/") {
+				rec.Header().Set("Content-Type", "text/html; charset=utf-8")
+				fmt.Fprint(rec, ArticleHTML(st))
+				return
+			}
+		}
+		http.NotFound(rec, r)
+	}
+}
+
+// applyFault answers r with f and reports whether the response is done.
+func (s *Site) applyFault(w *statusRecorder, r *http.Request, f Fault) bool {
+	if f.Delay > 0 {
+		select {
+		case <-time.After(f.Delay):
+		case <-r.Context().Done():
+			return true
+		}
+	}
+	switch {
+	case f.Status != 0:
+		if f.RetryAfter != "" {
+			w.Header().Set("Retry-After", f.RetryAfter)
+		}
+		http.Error(w, http.StatusText(f.Status), f.Status)
+	case f.Redirect != "":
+		http.Redirect(w, r, f.Redirect, http.StatusFound)
+	case f.Truncate:
+		w.Header().Set("Content-Length", "100000")
+		w.WriteHeader(http.StatusOK)
+		fmt.Fprint(w, "<html><body><p>cut")
+		if hj, ok := w.ResponseWriter.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				conn.Close()
+			}
+		}
+	case f.Oversize > 0:
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		chunk := strings.Repeat("<p>填充</p>", 1000)
+		for n := 0; n < f.Oversize; n += len(chunk) {
+			fmt.Fprint(w, chunk)
+		}
+	default:
+		return false // a delay alone: answer normally, late
+	}
+	return true
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusRecorder) WriteHeader(code int) { w.status = code; w.ResponseWriter.WriteHeader(code) }
+
+func inSection(stories []Story, section string) []Story {
+	var out []Story
+	for _, st := range stories {
+		if st.Section == section {
+			out = append(out, st)
+		}
+	}
+	// Newest first, as feeds and listings list them.
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Published.After(out[j].Published) })
+	return out
+}
+
+// serveFeed writes the section's feed as RSSHub does, with an ETag and
+// Last-Modified, answering 304 to a request that already has them.
+func (s *Site) serveFeed(w http.ResponseWriter, r *http.Request, section string, stories []Story, modified time.Time) {
+	items := inSection(stories, section)
+	if len(items) == 0 && !contains(Sections, section) {
+		http.NotFound(w, r)
+		return
+	}
+	body := FeedXML(section, items, "https://www.zaobao.com")
+	sum := sha256.Sum256([]byte(body))
+	etag := `W/"` + hex.EncodeToString(sum[:8]) + `"`
+	w.Header().Set("ETag", etag)
+	w.Header().Set("Last-Modified", modified.UTC().Format(http.TimeFormat))
+	w.Header().Set("Cache-Control", "max-age=300")
+	if r.Header.Get("If-None-Match") == etag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	w.Header().Set("Content-Type", "application/rss+xml; charset=utf-8")
+	fmt.Fprint(w, body)
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// FeedXML is an RSSHub feed of items, linking to base (RSSHub links the
+// real site, https://www.zaobao.com).
+func FeedXML(section string, items []Story, base string) string {
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>
+<rss xmlns:atom="http://www.w3.org/2005/Atom" version="2.0">
+<channel>
+<title><![CDATA[联合早报 即时新闻 ` + section + `]]></title>
+<link>https://www.zaobao.com/realtime/` + section + `</link>
+<atom:link href="https://rsshub.app/zaobao/realtime/` + section + `" rel="self" type="application/rss+xml"></atom:link>
+<description><![CDATA[联合早报 - Made with love by RSSHub(https://github.com/DIYgod/RSSHub)]]></description>
+<generator>RSSHub</generator>
+<language>zh-cn</language>
+<ttl>5</ttl>
+`)
+	for _, st := range items {
+		fmt.Fprintf(&b, `<item>
+<title><![CDATA[%s]]></title>
+<description><![CDATA[%s]]></description>
+<pubDate>%s</pubDate>
+<guid isPermaLink="false">%s%s</guid>
+<link>%s%s</link>
+</item>
+`, st.Title, bodyHTML(st), st.Published.UTC().Format(time.RFC1123), base, st.Path(), base, st.Path())
+	}
+	b.WriteString("</channel>\n</rss>\n")
+	return b.String()
+}
+
+func bodyHTML(st Story) string {
+	var b strings.Builder
+	for _, p := range st.Paragraphs {
+		b.WriteString("<p>" + html.EscapeString(p) + "</p>")
+	}
+	return b.String()
+}
+
+// serveListing writes the section listing in the HK layout.
+func serveListing(w http.ResponseWriter, section string, stories []Story) {
+	if !contains(Sections, section) {
+		http.Error(w, "not found", http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	fmt.Fprint(w, `<!DOCTYPE html><html lang="zh-cn"><head><meta charset="utf-8"><title>即时 `+section+` | 联合早报网</title></head><body>
+<nav><a href="/">首页</a><a href="/realtime">即时</a></nav>
+<div data-testid="article-list">`)
+	for _, st := range inSection(stories, section) {
+		fmt.Fprintf(w, `<article><a href="%s?ref=listing"><h2>%s</h2></a><span>%s</span></article>`+"\n",
+			st.Path(), html.EscapeString(st.Title), st.Published.In(sgt).Format("01-02 15:04"))
+	}
+	fmt.Fprint(w, `</div><footer>© SPH Media</footer></body></html>`)
+}
+
+func serveJSONListing(w http.ResponseWriter, section string, stories []Story) {
+	type article struct {
+		Title     string `json:"title"`
+		Href      string `json:"href"`
+		Timestamp int64  `json:"timestamp"`
+	}
+	var out struct {
+		Response struct {
+			Articles []article `json:"articles"`
+		} `json:"response"`
+	}
+	out.Response.Articles = []article{}
+	for _, st := range inSection(stories, section) {
+		out.Response.Articles = append(out.Response.Articles, article{st.Title, st.Path(), st.Published.Unix()})
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(out)
+}
+
+// ArticleHTML is the story's page in its layout, with the site's noise
+// (scripts, ad slots, recommendation widgets, zero-width watermarks).
+func ArticleHTML(st Story) string {
+	if st.Layout == "hk" {
+		return hkHTML(st)
+	}
+	return sgHTML(st)
+}
+
+func ldJSON(st Story) string {
+	b, _ := json.Marshal(map[string]any{
+		"@context":      "https://schema.org",
+		"@type":         "NewsArticle",
+		"headline":      st.Title,
+		"datePublished": st.Published.In(sgt).Format(time.RFC3339),
+		"keywords":      []string{"测试", st.Section},
+		"author":        map[string]any{"@type": "Person", "name": st.Author},
+		"image":         []string{"https://www.zaobao.com/s3/files/images/" + strconv.Itoa(st.ID) + ".jpg?VersionId=x"},
+	})
+	return string(b)
+}
+
+func sgHTML(st Story) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `<!DOCTYPE html><html lang="zh-Hans"><head><meta charset="utf-8"><title>%s | 联合早报</title>
+<meta name="keywords" content="测试,%s"><meta property="og:url" content="https://www.zaobao.com.sg%s">
+<link rel="canonical" href="https://www.zaobao.com/">
+<script type="application/ld+json">{"@context":"https://schema.org","@type":"Organization","name":"联合早报"}</script>
+<script type="application/ld+json">%s</script>
+<script>window.dataLayer=[];googletag.cmd.push(function(){});</script></head>
+<body><header><nav><a href="/">首页</a></nav></header><main><h1>%s</h1>
+<div class="articleBody">`, html.EscapeString(st.Title), st.Section, st.Path(), ldJSON(st), html.EscapeString(st.Title))
+	fmt.Fprintf(&b, `<figure><img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" data-src="/s3/files/images/%d.jpg?VersionId=x" alt="图片说明%d"><figcaption>图片说明%d（路透社）</figcaption></figure>`, st.ID, st.ID, st.ID)
+	for i, p := range st.Paragraphs {
+		fmt.Fprintf(&b, "<p>%s</p>", html.EscapeString(p))
+		if i == 0 {
+			b.WriteString(`<div class="bff-google-ad"><div id="dfp-ad-imu1"></div></div><div class="bff-recommend-article"><a href="/realtime/china/story20240101-1">推荐阅读：别的新闻</a></div>`)
+		}
+	}
+	b.WriteString(`<button>分享</button></div></main><footer>© SPH Media</footer></body></html>`)
+	return b.String()
+}
+
+func hkHTML(st Story) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `<!DOCTYPE html><html><head><meta charset="utf-8"><title>%s | 联合早报网</title>
+<meta property="og:url" content="https://www.zaobao.com%s"><link rel="canonical" href="https://www.zaobao.com/">
+<script type="application/ld+json">%s</script></head><body>
+<h1 class="breadcrumb-item active">即时</h1>
+<h1 class="article-title">%s</h1>
+<div class="author-info"><div><span>作者：%s&nbsp;</span></div><div class="mgt10"><span>%s</span></div></div>
+<article class="article-body" id="article-body">`, html.EscapeString(st.Title), st.Path(), ldJSON(st), html.EscapeString(st.Title), st.Author, st.Published.In(sgt).Format("2006-01-02 15:04"))
+	// Served shuffled: last paragraph first.
+	for i := len(st.Paragraphs) - 1; i >= 0; i-- {
+		fmt.Fprintf(&b, `<p data-s="x%02d%s">%s</p>`, i, base32Position(i+1), html.EscapeString(st.Paragraphs[i]))
+	}
+	b.WriteString(`<section class="flex"><div class="adv-tag adv" id="dfp-ad-imu1"></div></section><script>googletag.cmd.push(function(){googletag.display('dfp-ad-imu1');});</script>`)
+	b.WriteString("<span style=\"line-height: 0;\">\u200c\ufeff\u200b\ufeff</span></article></body></html>")
+	return b.String()
+}
+
+// base32Position is the RFC 4648 base32 of the decimal n, without padding.
+func base32Position(n int) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+	src := []byte(strconv.Itoa(n))
+	var out []byte
+	var buf, bits uint
+	for _, c := range src {
+		buf = buf<<8 | uint(c)
+		bits += 8
+		for bits >= 5 {
+			bits -= 5
+			out = append(out, alphabet[(buf>>bits)&31])
+		}
+	}
+	if bits > 0 {
+		out = append(out, alphabet[(buf<<(5-bits))&31])
+	}
+	return string(out)
+}
