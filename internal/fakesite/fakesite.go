@@ -119,7 +119,9 @@ func (s *Site) URL() string { return s.srv.URL }
 func (s *Site) Host() string { return strings.TrimPrefix(s.srv.URL, "http://") }
 
 // FeedURL is the RSSHub-style feed of a section.
-func (s *Site) FeedURL(section string) string { return s.srv.URL + "/rsshub/zaobao/realtime/" + section }
+func (s *Site) FeedURL(section string) string {
+	return s.srv.URL + "/rsshub/zaobao/realtime/" + section
+}
 
 // ListingURL is the HTML listing page of a section.
 func (s *Site) ListingURL(section string) string { return s.srv.URL + "/realtime/" + section }
