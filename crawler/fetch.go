@@ -1,19 +1,33 @@
 package crawler
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"math/rand/v2"
+	"mime"
 	"net/http"
+	"net/url"
+	"regexp"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
+
+	"github.com/gocolly/colly/v2"
+	"github.com/temoto/robotstxt"
+	"golang.org/x/net/html/charset"
+	"golang.org/x/text/encoding"
 )
 
-// HTTPError is a response with a status that is not 200.
+// HTTPError is a response with a status that is neither 2xx nor 304.
 type HTTPError struct {
-	URL        string
-	Status     int
+	URL    string
+	Status int
+	// RetryAfter is the server's Retry-After, zero when it sent none.
 	RetryAfter time.Duration
 }
 
@@ -21,51 +35,632 @@ func (e *HTTPError) Error() string {
 	return fmt.Sprintf("fetch %s: HTTP %d %s", e.URL, e.Status, http.StatusText(e.Status))
 }
 
-// ErrTooLarge is returned for a body larger than the configured maximum.
-var ErrTooLarge = errors.New("response body exceeds the maximum size")
-
-// FetchOptions controls a single page fetch.
-type FetchOptions struct {
-	UserAgent    string
-	MaxBodyBytes int64
+// Permanent reports whether the page is gone for good (404, 410): it is
+// recorded as such and never fetched again.
+func (e *HTTPError) Permanent() bool {
+	return e.Status == http.StatusNotFound || e.Status == http.StatusGone
 }
 
-// FetchPage gets one page with client. A status other than 200 is an
-// *HTTPError, a body over opts.MaxBodyBytes is ErrTooLarge, and a body cut
-// short by the connection is an error, never a short page.
-func FetchPage(ctx context.Context, client *http.Client, pageURL string, opts FetchOptions) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, pageURL, nil)
-	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", pageURL, err)
+// temporary reports whether the same request may succeed later.
+func (e *HTTPError) temporary() bool {
+	return e.Status == http.StatusTooManyRequests || e.Status >= 500
+}
+
+var (
+	// ErrTooLarge is returned for a body larger than the configured maximum.
+	ErrTooLarge = errors.New("response body exceeds the maximum size")
+	// ErrTruncated is returned for a body the server cut short (fewer bytes
+	// than its Content-Length, or the connection closed mid-body).
+	ErrTruncated = errors.New("response body truncated")
+	// ErrRobots is returned for a URL the site's robots.txt disallows; the
+	// URL is not fetched.
+	ErrRobots = errors.New("disallowed by robots.txt")
+	// ErrHostBackoff is returned without a request while a host that kept
+	// failing is backed off.
+	ErrHostBackoff = errors.New("host backed off after repeated failures")
+	// ErrForbiddenHost is returned for a URL, or a redirect, to a host the
+	// Fetcher is not allowed to fetch from.
+	ErrForbiddenHost = errors.New("host not allowed")
+	// ErrTooManyRedirects is returned after more than 10 redirects, which
+	// is how redirect loops end.
+	ErrTooManyRedirects = errors.New("too many redirects")
+)
+
+// FetchConfig is how pages and feeds are fetched: the fetch: block of
+// config.yaml. Durations are Go duration strings ("1s", "5m").
+type FetchConfig struct {
+	// UserAgent is sent with every request and matched against robots.txt.
+	UserAgent string `yaml:"user_agent"`
+	// Timeout bounds one request, headers and body.
+	Timeout time.Duration `yaml:"timeout"`
+	// MaxBodyBytes: a larger body is ErrTooLarge, never a short page.
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// Concurrency is the number of requests in flight to one host.
+	Concurrency int `yaml:"concurrency"`
+	// Delay is the least time between the starts of two requests to one
+	// host; RandomDelay adds up to that much more, at random.
+	Delay       time.Duration `yaml:"delay"`
+	RandomDelay time.Duration `yaml:"random_delay"`
+	// RobotsTxt honours the hosts' robots.txt.
+	RobotsTxt bool `yaml:"robots_txt"`
+	// Retries is how many times a timeout, connection error, 429 or 5xx is
+	// retried, after waits growing from BackoffBase to BackoffMax (with
+	// full jitter) or as long as Retry-After asks, up to BackoffMax.
+	Retries     int           `yaml:"retries"`
+	BackoffBase time.Duration `yaml:"backoff_base"`
+	BackoffMax  time.Duration `yaml:"backoff_max"`
+	// HostBackoffMax caps the time a host that keeps failing is left
+	// alone; the pause starts at a minute and doubles while it fails.
+	HostBackoffMax time.Duration `yaml:"host_backoff_max"`
+}
+
+// DefaultFetchConfig is the fetch configuration of the default config.yaml.
+func DefaultFetchConfig() FetchConfig {
+	return FetchConfig{
+		UserAgent:      "newsmd/1 (+https://github.com/newsmd/newsmd)",
+		Timeout:        30 * time.Second,
+		MaxBodyBytes:   10 << 20,
+		Concurrency:    2,
+		Delay:          time.Second,
+		RobotsTxt:      true,
+		Retries:        4,
+		BackoffBase:    time.Second,
+		BackoffMax:     5 * time.Minute,
+		HostBackoffMax: 30 * time.Minute,
 	}
-	req.Header.Set("User-Agent", opts.UserAgent)
-	req.Header.Set("Accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5")
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", pageURL, err)
+}
+
+// Validate reports every invalid field of c, each with its path under
+// prefix ("fetch.delay: ...").
+func (c FetchConfig) Validate(prefix string) []error {
+	var errs []error
+	bad := func(field string, format string, args ...any) {
+		errs = append(errs, &FieldError{Path: prefix + "." + field, Err: fmt.Errorf(format, args...)})
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		he := &HTTPError{URL: pageURL, Status: resp.StatusCode}
-		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s >= 0 {
-			he.RetryAfter = time.Duration(s) * time.Second
-		} else if t, err := http.ParseTime(resp.Header.Get("Retry-After")); err == nil {
-			he.RetryAfter = time.Until(t)
+	if strings.TrimSpace(c.UserAgent) == "" {
+		bad("user_agent", "required: sites block requests without one")
+	}
+	if c.Timeout <= 0 {
+		bad("timeout", "%v: must be positive", c.Timeout)
+	}
+	if c.MaxBodyBytes < 1024 {
+		bad("max_body_bytes", "%d: want at least 1024", c.MaxBodyBytes)
+	}
+	if c.Concurrency < 1 {
+		bad("concurrency", "%d: want at least 1", c.Concurrency)
+	}
+	if c.Delay < 0 {
+		bad("delay", "%v: must not be negative", c.Delay)
+	}
+	if c.RandomDelay < 0 {
+		bad("random_delay", "%v: must not be negative", c.RandomDelay)
+	}
+	if c.Retries < 0 || c.Retries > 20 {
+		bad("retries", "%d: want 0 to 20", c.Retries)
+	}
+	if c.BackoffBase <= 0 {
+		bad("backoff_base", "%v: must be positive", c.BackoffBase)
+	}
+	if c.BackoffMax < c.BackoffBase {
+		bad("backoff_max", "%v: must be at least backoff_base (%v)", c.BackoffMax, c.BackoffBase)
+	}
+	if c.HostBackoffMax <= 0 {
+		bad("host_backoff_max", "%v: must be positive", c.HostBackoffMax)
+	}
+	return errs
+}
+
+// Conditional holds the validators of a copy the caller already has.
+// Empty fields are not sent.
+type Conditional struct {
+	ETag         string // sent as If-None-Match
+	LastModified string // sent as If-Modified-Since
+}
+
+// Response is a fetched page: a 2xx with its body, or a 304 without one.
+type Response struct {
+	URL    string // after redirects
+	Status int
+	// Body is UTF-8, decoded from the charset of the Content-Type header,
+	// a byte order mark, the page's <meta> or the XML declaration (which
+	// then says UTF-8, so that feed parsers do not decode it again).
+	Body         []byte
+	ETag         string
+	LastModified string
+	CacheControl string
+	Header       http.Header
+}
+
+const (
+	// fetchHostFailures consecutive failures back a host off.
+	fetchHostFailures = 5
+	// fetchHostBackoffMin is the first pause of a failing host.
+	fetchHostBackoffMin = time.Minute
+	// fetchRobotsTTL is how long a robots.txt is trusted (as Google does).
+	fetchRobotsTTL = 24 * time.Hour
+	// fetchMaxRedirects ends redirect loops, as net/http does.
+	fetchMaxRedirects = 10
+	fetchAccept       = "text/html,application/xhtml+xml,application/xml;q=0.9,application/rss+xml,application/atom+xml,application/feed+json,application/json;q=0.8,*/*;q=0.5"
+)
+
+// Fetcher gets pages and feeds politely: it is the one place for per-host
+// concurrency and delay, robots.txt, retries and host backoff. It is safe
+// for concurrent use.
+//
+// The HTTP exchange itself goes through a colly Collector (User-Agent,
+// request timeout, redirect policy, transport, charset from the header).
+// Colly's LimitRule, robots.txt support and MaxBodySize are not used:
+// LimitRule waits with time.Sleep and a channel send that ignore the
+// request's context, and it holds the slot during the delay; robots.txt is
+// fetched without a context, never expires, and a 5xx on it disallows the
+// host for the life of the process; MaxBodySize cuts the body silently.
+type Fetcher struct {
+	cfg     FetchConfig
+	allowed []string
+	log     *slog.Logger
+	colly   *colly.Collector
+
+	// now, sleep and jitter are the clock and the dice, replaced in tests.
+	now    func() time.Time
+	sleep  func(ctx context.Context, d time.Duration) error
+	jitter func(n int64) int64 // uniform in [0, n)
+
+	mu    sync.Mutex
+	hosts map[string]*fetchHost
+}
+
+// fetchHost is the politeness and health state of one host (host:port).
+type fetchHost struct {
+	slots  chan struct{} // one token per request in flight
+	robots chan struct{} // held while robots.txt is fetched
+
+	mu        sync.Mutex
+	nextStart time.Time // earliest start of the next request
+	failures  int       // consecutive
+	level     int       // backoffs since the last success
+	until     time.Time // backed off until then
+
+	rules     *robotstxt.RobotsData
+	rulesTill time.Time
+}
+
+// NewFetcher returns a Fetcher for cfg that fetches only from allowedHosts
+// and their subdomains, also when following redirects; no allowedHosts
+// allows every host.
+func NewFetcher(cfg FetchConfig, allowedHosts []string, log *slog.Logger) (*Fetcher, error) {
+	if errs := cfg.Validate("fetch"); len(errs) > 0 {
+		return nil, fmt.Errorf("fetch config: %w", errors.Join(errs...))
+	}
+	f := &Fetcher{
+		cfg:    cfg,
+		log:    log.With("component", "fetch"),
+		now:    time.Now,
+		sleep:  fetchSleep,
+		jitter: rand.Int64N,
+		hosts:  map[string]*fetchHost{},
+	}
+	for _, h := range allowedHosts {
+		f.allowed = append(f.allowed, strings.TrimSuffix(strings.ToLower(h), "."))
+	}
+
+	// Init without NewCollector: NewCollector also reads COLLY_* variables
+	// from the environment, and only cmd/ reads the environment.
+	c := &colly.Collector{}
+	c.Init()
+	c.UserAgent = cfg.UserAgent
+	c.AllowURLRevisit = true        // a feed is fetched again and again
+	c.ParseHTTPErrorResponse = true // statuses are classified here
+	c.IgnoreRobotsTxt = true        // see fetchRobots
+	c.MaxBodySize = 0               // enforced by fetchTransport, which fails instead of truncating
+	c.DisableCookies()
+	c.SetRequestTimeout(cfg.Timeout)
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	base.Proxy = http.ProxyFromEnvironment // HTTP_PROXY, HTTPS_PROXY, NO_PROXY
+	base.MaxIdleConnsPerHost = max(cfg.Concurrency, 2)
+	c.WithTransport(&fetchTransport{base: base, max: cfg.MaxBodyBytes})
+	c.SetRedirectHandler(f.fetchRedirect)
+	f.colly = c
+	return f, nil
+}
+
+// Get fetches rawURL, sending cond's validators. It returns a 2xx
+// response with its body, or a 304 without one. Other statuses are an
+// *HTTPError; 429, 5xx, timeouts, connection errors and truncated bodies
+// are first retried as FetchConfig says. Requests to a host that keeps
+// failing fail fast with ErrHostBackoff; a URL robots.txt disallows is
+// ErrRobots. Cancelling ctx ends every wait and request at once.
+func (f *Fetcher) Get(ctx context.Context, rawURL string, cond Conditional) (*Response, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("fetch %q: not an http or https URL", rawURL)
+	}
+	if !f.fetchAllowed(u.Hostname()) {
+		return nil, fmt.Errorf("fetch %s: %w", rawURL, ErrForbiddenHost)
+	}
+	h := f.fetchHostOf(u.Host)
+	hdr := http.Header{}
+	hdr.Set("User-Agent", f.cfg.UserAgent)
+	hdr.Set("Accept", fetchAccept)
+	if cond.ETag != "" {
+		hdr.Set("If-None-Match", cond.ETag)
+	}
+	if cond.LastModified != "" {
+		hdr.Set("If-Modified-Since", cond.LastModified)
+	}
+
+	for attempt := 1; ; attempt++ {
+		if until, ok := h.backedOff(f.now()); ok {
+			return nil, fmt.Errorf("fetch %s: %w until %s", rawURL, ErrHostBackoff, until.Format(time.RFC3339))
 		}
-		return nil, he
+		start := f.now()
+		resp, err := f.fetchAttempt(ctx, h, u, rawURL, hdr)
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("fetch %s: %w", rawURL, ctx.Err())
+		}
+		if err == nil {
+			h.succeeded()
+			f.log.Debug("fetched", "url", rawURL, "status", resp.Status, "attempt", attempt, "duration", f.now().Sub(start))
+			return resp, nil
+		}
+		if !fetchTemporary(err) {
+			var he *HTTPError
+			if errors.As(err, &he) {
+				h.succeeded() // the host answers; the page is the problem
+			}
+			return nil, err
+		}
+		if d := h.failed(f.now(), f.cfg.HostBackoffMax); d > 0 {
+			f.log.Warn("host backed off", "url", rawURL, "host", u.Host, "wait", d)
+		}
+		if attempt > f.cfg.Retries {
+			return nil, fmt.Errorf("%w (gave up after %d attempts)", err, attempt)
+		}
+		wait := f.fetchWait(err, attempt)
+		args := []any{"url", rawURL, "attempt", attempt, "wait", wait, "error", err}
+		var he *HTTPError
+		if errors.As(err, &he) {
+			args = append(args, "status", he.Status)
+		}
+		f.log.Warn("retrying", args...)
+		if err := f.sleep(ctx, wait); err != nil {
+			return nil, fmt.Errorf("fetch %s: %w", rawURL, err)
+		}
 	}
-	if resp.ContentLength > opts.MaxBodyBytes {
-		return nil, fmt.Errorf("fetch %s: %w (%d > %d bytes)", pageURL, ErrTooLarge, resp.ContentLength, opts.MaxBodyBytes)
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, opts.MaxBodyBytes+1))
+}
+
+// fetchAttempt makes one request under the host's politeness rules.
+func (f *Fetcher) fetchAttempt(ctx context.Context, h *fetchHost, u *url.URL, rawURL string, hdr http.Header) (*Response, error) {
+	release, err := f.fetchAcquire(ctx, h)
 	if err != nil {
-		return nil, fmt.Errorf("fetch %s: read body: %w", pageURL, err)
+		return nil, err
 	}
-	if int64(len(body)) > opts.MaxBodyBytes {
-		return nil, fmt.Errorf("fetch %s: %w (over %d bytes)", pageURL, ErrTooLarge, opts.MaxBodyBytes)
+	defer release()
+	if f.cfg.RobotsTxt {
+		if err := f.fetchRobots(ctx, h, u, hdr); err != nil {
+			return nil, fmt.Errorf("fetch %s: %w", rawURL, err)
+		}
 	}
-	if resp.ContentLength >= 0 && int64(len(body)) != resp.ContentLength {
-		return nil, fmt.Errorf("fetch %s: body truncated: got %d of %d bytes", pageURL, len(body), resp.ContentLength)
+	resp, err := f.fetchDo(ctx, rawURL, hdr.Clone())
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", rawURL, err)
+	}
+	switch {
+	case resp.Status == http.StatusNotModified:
+		resp.Body = nil
+		return resp, nil
+	case resp.Status >= 200 && resp.Status < 300:
+		return resp, nil
+	}
+	return nil, &HTTPError{URL: rawURL, Status: resp.Status, RetryAfter: fetchRetryAfter(resp.Header.Get("Retry-After"), f.now())}
+}
+
+// fetchAcquire takes one of the host's slots and waits for the host's
+// next start time. The returned func gives the slot back.
+func (f *Fetcher) fetchAcquire(ctx context.Context, h *fetchHost) (func(), error) {
+	select {
+	case h.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	release := func() { <-h.slots }
+	gap := f.cfg.Delay
+	if f.cfg.RandomDelay > 0 {
+		gap += time.Duration(f.jitter(int64(f.cfg.RandomDelay)))
+	}
+	h.mu.Lock()
+	now := f.now()
+	start := now
+	if h.nextStart.After(now) {
+		start = h.nextStart
+	}
+	h.nextStart = start.Add(gap)
+	h.mu.Unlock()
+	if wait := start.Sub(now); wait > 0 {
+		if err := f.sleep(ctx, wait); err != nil {
+			release()
+			return nil, err
+		}
+	}
+	return release, nil
+}
+
+// fetchDo is one HTTP exchange through colly. Any status is a response.
+func (f *Fetcher) fetchDo(ctx context.Context, rawURL string, hdr http.Header) (*Response, error) {
+	// A clone shares the client and transport; it carries this request's
+	// context, which colly takes from the collector, not the request.
+	c := f.colly.Clone()
+	c.Context = ctx
+	var got *colly.Response
+	c.OnResponse(func(r *colly.Response) { got = r })
+	err := c.Request(http.MethodGet, rawURL, nil, nil, hdr)
+	if err != nil {
+		if ue, ok := errors.AsType[*url.Error](err); ok {
+			err = ue.Err // its text repeats the URL
+		}
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			err = fmt.Errorf("%w: %w", ErrTruncated, err)
+		}
+		return nil, err
+	}
+	if got == nil {
+		return nil, errors.New("no response")
+	}
+	header := http.Header{}
+	if got.Headers != nil {
+		header = *got.Headers
+	}
+	resp := &Response{
+		URL:          got.Request.URL.String(),
+		Status:       got.StatusCode,
+		Body:         got.Body,
+		ETag:         header.Get("ETag"),
+		LastModified: header.Get("Last-Modified"),
+		CacheControl: header.Get("Cache-Control"),
+		Header:       header,
+	}
+	if resp.Body, err = fetchDecode(got.Body, header.Get("Content-Type")); err != nil {
+		return nil, fmt.Errorf("decode body: %w", err)
+	}
+	return resp, nil
+}
+
+// fetchRedirect is colly's redirect handler: only allowed hosts, at most
+// fetchMaxRedirects hops.
+func (f *Fetcher) fetchRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= fetchMaxRedirects {
+		return fmt.Errorf("redirect to %s: %w (%d)", req.URL, ErrTooManyRedirects, len(via))
+	}
+	if !f.fetchAllowed(req.URL.Hostname()) {
+		return fmt.Errorf("redirect to %s: %w", req.URL, ErrForbiddenHost)
+	}
+	return nil
+}
+
+func (f *Fetcher) fetchAllowed(host string) bool {
+	if len(f.allowed) == 0 {
+		return true
+	}
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	for _, h := range f.allowed {
+		if host == h || strings.HasSuffix(host, "."+h) {
+			return true
+		}
+	}
+	return false
+}
+
+func (f *Fetcher) fetchHostOf(hostport string) *fetchHost {
+	hostport = strings.ToLower(hostport)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	h := f.hosts[hostport]
+	if h == nil {
+		h = &fetchHost{slots: make(chan struct{}, f.cfg.Concurrency), robots: make(chan struct{}, 1)}
+		f.hosts[hostport] = h
+	}
+	return h
+}
+
+// fetchRobots returns ErrRobots when the host's robots.txt disallows u.
+// The file is fetched once a day per host, in the caller's slot. A 4xx or
+// an unusable file allows everything; a 429, 5xx or network error is a
+// temporary error, so the page is retried later rather than skipped.
+func (f *Fetcher) fetchRobots(ctx context.Context, h *fetchHost, u *url.URL, hdr http.Header) error {
+	select {
+	case h.robots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-h.robots }()
+	if h.rules == nil || !f.now().Before(h.rulesTill) {
+		robotsURL := u.Scheme + "://" + u.Host + "/robots.txt"
+		rh := http.Header{}
+		rh.Set("User-Agent", hdr.Get("User-Agent"))
+		resp, err := f.fetchDo(ctx, robotsURL, rh)
+		var rules *robotstxt.RobotsData
+		switch {
+		case err != nil && fetchTemporary(err):
+			return fmt.Errorf("robots.txt: %w", err)
+		case err == nil && (resp.Status == http.StatusTooManyRequests || resp.Status >= 500):
+			return fmt.Errorf("robots.txt: %w", &HTTPError{URL: robotsURL, Status: resp.Status, RetryAfter: fetchRetryAfter(resp.Header.Get("Retry-After"), f.now())})
+		case err == nil && resp.Status >= 200 && resp.Status < 300:
+			rules, err = robotstxt.FromBytes(resp.Body)
+		}
+		if rules == nil || err != nil {
+			// 4xx, redirects elsewhere, a file too large or unparsable.
+			rules, _ = robotstxt.FromStatusAndBytes(http.StatusNotFound, nil)
+		}
+		h.rules, h.rulesTill = rules, f.now().Add(fetchRobotsTTL)
+	}
+	path := u.EscapedPath()
+	if path == "" {
+		path = "/"
+	}
+	if u.RawQuery != "" {
+		path += "?" + u.RawQuery
+	}
+	if !h.rules.TestAgent(path, f.cfg.UserAgent) {
+		return ErrRobots
+	}
+	return nil
+}
+
+// fetchWait is the pause before attempt+1: the server's Retry-After if it
+// sent one, else exponential backoff with full jitter; at most BackoffMax.
+func (f *Fetcher) fetchWait(err error, attempt int) time.Duration {
+	if he, ok := errors.AsType[*HTTPError](err); ok && he.RetryAfter > 0 {
+		return min(he.RetryAfter, f.cfg.BackoffMax)
+	}
+	ceiling := f.cfg.BackoffMax
+	if shift := attempt - 1; shift < 30 && f.cfg.BackoffBase<<shift < ceiling {
+		ceiling = f.cfg.BackoffBase << shift
+	}
+	return time.Duration(f.jitter(int64(ceiling) + 1))
+}
+
+// backedOff reports whether requests to h must wait, and until when.
+func (h *fetchHost) backedOff(now time.Time) (time.Time, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.until, now.Before(h.until)
+}
+
+func (h *fetchHost) succeeded() {
+	h.mu.Lock()
+	h.failures, h.level, h.until = 0, 0, time.Time{}
+	h.mu.Unlock()
+}
+
+// failed counts a temporary failure. After fetchHostFailures in a row the
+// host is backed off, for longer each time it fails again afterwards, up
+// to limit; the pause is returned when one starts.
+func (h *fetchHost) failed(now time.Time, limit time.Duration) time.Duration {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.failures++
+	if h.failures < fetchHostFailures || now.Before(h.until) {
+		return 0
+	}
+	d := limit
+	if h.level < 30 && fetchHostBackoffMin<<h.level < limit {
+		d = fetchHostBackoffMin << h.level
+	}
+	h.level++
+	h.until = now.Add(d)
+	return d
+}
+
+// fetchTemporary reports whether the failed request may succeed if made
+// again: timeouts, connection errors, truncated bodies, 429 and 5xx.
+func fetchTemporary(err error) bool {
+	if he, ok := errors.AsType[*HTTPError](err); ok {
+		return he.temporary()
+	}
+	for _, permanent := range []error{ErrTooLarge, ErrRobots, ErrHostBackoff, ErrForbiddenHost, ErrTooManyRedirects, context.Canceled} {
+		if errors.Is(err, permanent) {
+			return false
+		}
+	}
+	return true
+}
+
+// fetchRetryAfter reads a Retry-After header: seconds or an HTTP date.
+func fetchRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if s <= 0 {
+			return 0
+		}
+		return time.Duration(min(s, int64(365*24*time.Hour/time.Second))) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+func fetchSleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// fetchXMLDecl matches the encoding in an XML declaration.
+var fetchXMLDecl = regexp.MustCompile(`^\s*<\?xml[^>]*?\bencoding\s*=\s*["']([A-Za-z0-9._:-]+)["']`)
+
+// fetchDecode makes body UTF-8. Colly has already decoded it when the
+// Content-Type header names a charset; otherwise the charset comes from a
+// byte order mark, the XML declaration or an HTML <meta>, and a body that
+// names none is UTF-8 when it is valid UTF-8 (windows-1252 otherwise, as
+// browsers do). An XML declaration is rewritten to say UTF-8.
+func fetchDecode(body []byte, contentType string) ([]byte, error) {
+	_, params, _ := mime.ParseMediaType(contentType)
+	if _, ok := params["charset"]; !ok && len(body) > 0 {
+		var enc encoding.Encoding
+		if m := fetchXMLDecl.FindSubmatch(body); m != nil && !bytes.HasPrefix(body, []byte("\xef\xbb\xbf")) {
+			enc, _ = charset.Lookup(string(m[1]))
+		}
+		if enc == nil {
+			enc, _, _ = charset.DetermineEncoding(body, contentType)
+		}
+		if enc != nil && enc != encoding.Nop {
+			decoded, err := enc.NewDecoder().Bytes(body)
+			if err != nil {
+				return nil, err
+			}
+			body = decoded
+		}
+	}
+	if m := fetchXMLDecl.FindSubmatchIndex(body); m != nil && !strings.EqualFold(string(body[m[2]:m[3]]), "utf-8") {
+		body = bytes.Join([][]byte{body[:m[2]], []byte("UTF-8"), body[m[3]:]}, nil)
 	}
 	return body, nil
+}
+
+// fetchTransport fails a body over max bytes with ErrTooLarge instead of
+// cutting it short, and never holds more than max+1 bytes of it.
+type fetchTransport struct {
+	base http.RoundTripper
+	max  int64
+}
+
+func (t *fetchTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.ContentLength > t.max {
+		resp.Body.Close()
+		return nil, fmt.Errorf("%w (%d > %d bytes)", ErrTooLarge, resp.ContentLength, t.max)
+	}
+	resp.Body = &fetchLimitedBody{ReadCloser: resp.Body, max: t.max, left: t.max}
+	return resp, nil
+}
+
+type fetchLimitedBody struct {
+	io.ReadCloser
+	max, left int64
+}
+
+func (b *fetchLimitedBody) Read(p []byte) (int, error) {
+	if int64(len(p)) > b.left+1 {
+		p = p[:b.left+1]
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
+	if b.left < 0 {
+		return 0, fmt.Errorf("%w (over %d bytes)", ErrTooLarge, b.max)
+	}
+	return n, err
 }

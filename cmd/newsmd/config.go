@@ -20,7 +20,7 @@ import (
 // Config is the whole configuration file.
 type Config struct {
 	Output OutputConfig         `yaml:"output"`
-	Fetch  FetchConfig          `yaml:"fetch"`
+	Fetch  crawler.FetchConfig  `yaml:"fetch"`
 	Sites  []crawler.SiteConfig `yaml:"sites"`
 }
 
@@ -38,29 +38,6 @@ type OutputConfig struct {
 	Extra         []string `yaml:"extra"`
 	TitleMaxRunes int      `yaml:"title_max_runes"`
 }
-
-// FetchConfig is how pages are fetched.
-type FetchConfig struct {
-	UserAgent    string   `yaml:"user_agent"`
-	Timeout      Duration `yaml:"timeout"`
-	MaxBodyBytes int64    `yaml:"max_body_bytes"`
-}
-
-// Duration is a time.Duration written as "30s" in YAML.
-type Duration time.Duration
-
-// UnmarshalYAML reads a Go duration string.
-func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	v, err := time.ParseDuration(n.Value)
-	if err != nil {
-		return fmt.Errorf("line %d: %q is not a duration (write 30s, 2m, 1h)", n.Line, n.Value)
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// MarshalYAML writes the duration as a string.
-func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
 
 // DefaultConfig is the configuration of the top-level config.yaml, which
 // the binary embeds.
@@ -108,6 +85,8 @@ func checkKeys(n *yaml.Node, t reflect.Type, path string, errs *[]error) {
 		t = t.Elem()
 	}
 	switch {
+	case n.Kind == yaml.ScalarNode && n.Tag == "!!null":
+		// "key:" or "key: null" keeps the default.
 	case n.Kind == yaml.AliasNode:
 		checkKeys(n.Alias, t, path, errs)
 	case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
@@ -135,7 +114,27 @@ func checkKeys(n *yaml.Node, t reflect.Type, path string, errs *[]error) {
 		for i, e := range n.Content {
 			checkKeys(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i), errs)
 		}
+	case t.Kind() != reflect.Struct && t.Kind() != reflect.Slice && t.Kind() != reflect.Map:
+		// A leaf: decode it alone, so a wrong value is reported with its
+		// path, not only a line number.
+		if err := n.Decode(reflect.New(t).Interface()); err != nil {
+			*errs = append(*errs, fmt.Errorf("%s: %q is not a valid %s (line %d)", path, n.Value, typeName(t), n.Line))
+		}
+	default:
+		*errs = append(*errs, fmt.Errorf("%s: want a %s (line %d)", path, typeName(t), n.Line))
 	}
+}
+
+func typeName(t reflect.Type) string {
+	switch {
+	case t == reflect.TypeFor[time.Duration]():
+		return "duration (30s, 5m, 1h)"
+	case t.Kind() == reflect.Struct:
+		return "mapping"
+	case t.Kind() == reflect.Slice:
+		return "list"
+	}
+	return t.Kind().String()
 }
 
 func joinPath(path, key string) string {
@@ -169,15 +168,7 @@ func (c *Config) Validate() error {
 			bad(fmt.Sprintf("output.extra[%d]", i), "%q: want one of %s", e, strings.Join(converter.ExtraFields, ", "))
 		}
 	}
-	if c.Fetch.UserAgent == "" {
-		bad("fetch.user_agent", "required: sites block requests without one")
-	}
-	if c.Fetch.Timeout <= 0 {
-		bad("fetch.timeout", "must be positive")
-	}
-	if c.Fetch.MaxBodyBytes < 1024 {
-		bad("fetch.max_body_bytes", "%d: want at least 1024", c.Fetch.MaxBodyBytes)
-	}
+	errs = append(errs, c.Fetch.Validate("fetch")...)
 	_, siteErrs := crawler.CompileSites("sites", c.Sites)
 	errs = append(errs, siteErrs...)
 	return errors.Join(errs...)

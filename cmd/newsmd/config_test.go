@@ -48,7 +48,7 @@ func TestParseConfigReportsEverything(t *testing.T) {
 output:
   colour: blue
 fetch:
-  retries: 3
+  retry_count: 3
 sites:
   - name: zaobao
     hosts: [zaobao.com]
@@ -61,7 +61,7 @@ typo: 1
 	if err == nil {
 		t.Fatal("got no error")
 	}
-	for _, p := range []string{"output.colour", "fetch.retries", "sites[0].layouts[0].bodyy", "typo"} {
+	for _, p := range []string{"output.colour", "fetch.retry_count", "sites[0].layouts[0].bodyy", "typo"} {
 		if !strings.Contains(err.Error(), p+": unknown key") {
 			t.Errorf("error lacks %s:\n%v", p, err)
 		}
@@ -96,9 +96,14 @@ sites:
 		}
 	}
 
-	for _, bad := range []string{"output: [1, 2", "fetch:\n  timeout: soon\n", "output:\n  title_max_runes: many\n"} {
-		if _, err := ParseConfig(strings.NewReader(bad)); err == nil {
-			t.Errorf("%q: got no error", bad)
+	if _, err := ParseConfig(strings.NewReader("output: [1, 2")); err == nil {
+		t.Errorf("broken YAML: got no error")
+	}
+	// Values of the wrong type are reported with their paths too.
+	_, err = ParseConfig(strings.NewReader("fetch:\n  timeout: soon\n  concurrency: many\noutput:\n  tags: 5\n  title_max_runes: many\n"))
+	for _, p := range []string{"fetch.timeout:", "fetch.concurrency:", "output.tags:", "output.title_max_runes:"} {
+		if err == nil || !strings.Contains(err.Error(), p) {
+			t.Errorf("type errors lack %s: %v", p, err)
 		}
 	}
 }

@@ -8,11 +8,10 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/newsmd/newsmd/converter"
 	"github.com/newsmd/newsmd/crawler"
@@ -47,7 +46,8 @@ func runExtract(ctx context.Context, m *Main, args []string) error {
 	if *pageURL == "" {
 		return usageError{hintError{errors.New("extract: --url is required"), "newsmd extract --url https://www.zaobao.com/realtime/world/story20211118-1214802 [--html saved-page.html]"}}
 	}
-	log := newLogger(m.Stderr, slog.LevelInfo).With("component", "extract")
+	baseLog := newLogger(m.Stderr, slog.LevelInfo)
+	log := baseLog.With("component", "extract")
 	cfg, err := loadConfig(*configPath, isFlagSet(fl, "config"), log)
 	if err != nil {
 		return err
@@ -71,8 +71,7 @@ func runExtract(ctx context.Context, m *Main, args []string) error {
 	var page []byte
 	switch *htmlFile {
 	case "":
-		client := &http.Client{Timeout: time.Duration(cfg.Fetch.Timeout)}
-		page, err = crawler.FetchPage(ctx, client, *pageURL, crawler.FetchOptions{UserAgent: cfg.Fetch.UserAgent, MaxBodyBytes: cfg.Fetch.MaxBodyBytes})
+		page, err = fetchOnePage(ctx, cfg, *pageURL, baseLog)
 		if err != nil {
 			return hintError{err, "save the page with a browser and pass it with --html FILE to work offline"}
 		}
@@ -117,6 +116,30 @@ func runExtract(ctx context.Context, m *Main, args []string) error {
 	}
 	fmt.Fprintln(m.Stdout, path)
 	return nil
+}
+
+// fetchOnePage fetches the page the user named. It may redirect to that
+// page's host or to a site's hosts. robots.txt is not consulted: this is
+// one fetch a person asked for, not crawling.
+func fetchOnePage(ctx context.Context, cfg *Config, pageURL string, log *slog.Logger) ([]byte, error) {
+	fc := cfg.Fetch
+	fc.RobotsTxt = false
+	var hosts []string
+	if u, err := url.Parse(pageURL); err == nil && u.Hostname() != "" {
+		hosts = append(hosts, u.Hostname())
+	}
+	for _, s := range cfg.Sites {
+		hosts = append(hosts, s.Hosts...)
+	}
+	f, err := crawler.NewFetcher(fc, hosts, log)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := f.Get(ctx, pageURL, crawler.Conditional{})
+	if err != nil {
+		return nil, err
+	}
+	return resp.Body, nil
 }
 
 func isFlagSet(fl *flag.FlagSet, name string) bool {

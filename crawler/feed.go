@@ -1,0 +1,504 @@
+package crawler
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/andybalholm/cascadia"
+	"github.com/mmcdole/gofeed"
+	"github.com/newsmd/newsmd/converter"
+	"golang.org/x/net/html"
+)
+
+// Feed types, the values of FeedConfig.Type.
+const (
+	// FeedTypeRSS is an RSS, Atom or JSON Feed document.
+	FeedTypeRSS = "rss"
+	// FeedTypeListing is an HTML section page whose story links are found
+	// with FeedConfig.Links.
+	FeedTypeListing = "listing"
+	// FeedTypeJSONListing is the zaobao JSON listing endpoint,
+	// {"response":{"articles":[{"title","href","timestamp"}]}}.
+	FeedTypeJSONListing = "json_listing"
+)
+
+// Defaults of FeedConfig fields left empty.
+const (
+	feedDefaultTimezone = "Asia/Singapore"
+	feedDefaultInterval = 10 * time.Minute
+	feedMinInterval     = time.Minute
+)
+
+// Item is one story announced by a feed or a listing page.
+type Item struct {
+	// URL is the story's absolute http(s) URL, as the source gives it
+	// (resolved against the source's URL); the store canonicalises it.
+	URL string
+	// Title is the announced headline as plain text on one line; it may be
+	// empty, the article page has the authoritative one.
+	Title string
+	// Published is the announced publication time, zero when the source
+	// gives none or none that can be read.
+	Published time.Time
+	// GUID is the feed's own identifier of the item (RSS guid, Atom id,
+	// JSON Feed id), empty when it has none.
+	GUID string
+	// ContentHTML is the item's HTML when the feed carries a body
+	// (RSSHub puts the whole story in <description>), kept as the fallback
+	// body if the article page cannot be fetched. Empty otherwise.
+	ContentHTML string
+	// Source is the URL of the feed or listing page that announced the item.
+	Source string
+}
+
+// FeedConfig is one feed as written in config.yaml (a list under feeds:).
+type FeedConfig struct {
+	// Name identifies the feed in logs, metrics and the store's per-feed
+	// state.
+	Name string `yaml:"name"`
+	// Type is "rss" (RSS, Atom or JSON Feed; the default), "listing" (an
+	// HTML section page) or "json_listing" (the zaobao JSON listing).
+	Type string `yaml:"type"`
+	// URL is the absolute http(s) URL of the feed or listing.
+	URL string `yaml:"url"`
+	// Timezone is the zone of times the feed prints without one, or with a
+	// zone abbreviation (CST, SGT, HKT); default Asia/Singapore.
+	Timezone string `yaml:"timezone"`
+	// Interval is the time between polls, a Go duration such as "10m";
+	// default 10m, at least 1m.
+	Interval string `yaml:"interval"`
+	// Links are CSS selectors of the story links of a "listing" page,
+	// matched in page order. Zaobao's layouts over the years:
+	//
+	//	.article-list .article-type a
+	//	.post-list .row.list a
+	//	.on-listing-pages a
+	//	.card-listing .card .content-header a
+	//	[data-testid="article-list"] article a
+	//
+	// A selector may match the link itself or an element containing it.
+	Links []string `yaml:"links"`
+	// Site names the site rules used for the feed's articles (optional;
+	// by default the rules are chosen by the article URL's host).
+	Site string `yaml:"site"`
+}
+
+// Feed is a compiled FeedConfig.
+type Feed struct {
+	cfg      FeedConfig
+	url      *url.URL
+	loc      *time.Location
+	interval time.Duration
+	links    []cascadia.Selector
+}
+
+// Name is the feed's configured name.
+func (f *Feed) Name() string { return f.cfg.Name }
+
+// Type is the feed's type, one of the FeedType constants.
+func (f *Feed) Type() string { return f.cfg.Type }
+
+// URL is the feed's absolute URL.
+func (f *Feed) URL() string { return f.url.String() }
+
+// Location is the zone of the feed's times that carry no usable zone.
+func (f *Feed) Location() *time.Location { return f.loc }
+
+// Interval is the time between polls.
+func (f *Feed) Interval() time.Duration { return f.interval }
+
+// Site is the name of the site rules for the feed's articles, or "".
+func (f *Feed) Site() string { return f.cfg.Site }
+
+// CompileFeeds checks and compiles feed configs, filling in defaults. It
+// reports every problem, each with its path under prefix (feeds[2].url),
+// not just the first. Site names are not checked here: the caller holds the
+// compiled sites.
+func CompileFeeds(prefix string, cfgs []FeedConfig) ([]*Feed, []error) {
+	var errs []error
+	bad := func(path string, format string, args ...any) {
+		errs = append(errs, &FieldError{Path: path, Err: fmt.Errorf(format, args...)})
+	}
+	var feeds []*Feed
+	names := map[string]bool{}
+	urls := map[string]string{}
+	for i, c := range cfgs {
+		p := fmt.Sprintf("%s[%d]", prefix, i)
+		c.Name = strings.TrimSpace(c.Name)
+		c.URL = strings.TrimSpace(c.URL)
+		if c.Type == "" {
+			c.Type = FeedTypeRSS
+		}
+		if c.Timezone == "" {
+			c.Timezone = feedDefaultTimezone
+		}
+		f := &Feed{cfg: c, interval: feedDefaultInterval}
+
+		if c.Name == "" {
+			bad(p+".name", "required")
+		} else if names[c.Name] {
+			bad(p+".name", "duplicate feed name %q", c.Name)
+		}
+		names[c.Name] = true
+
+		switch c.Type {
+		case FeedTypeRSS, FeedTypeListing, FeedTypeJSONListing:
+		default:
+			bad(p+".type", "unknown feed type %q (use %s, %s or %s)", c.Type, FeedTypeRSS, FeedTypeListing, FeedTypeJSONListing)
+		}
+
+		if c.URL == "" {
+			bad(p+".url", "required")
+		} else if u, err := url.Parse(c.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad(p+".url", "%q is not an absolute http or https URL", c.URL)
+		} else {
+			f.url = u
+			key := strings.ToLower(u.Host) + u.RequestURI()
+			if first, dup := urls[key]; dup {
+				bad(p+".url", "%q is already polled by %s", c.URL, first)
+			} else {
+				urls[key] = p
+			}
+		}
+
+		loc, err := time.LoadLocation(c.Timezone)
+		if err != nil {
+			bad(p+".timezone", "unknown time zone %q (use an IANA name such as Asia/Singapore)", c.Timezone)
+		}
+		f.loc = loc
+
+		if c.Interval != "" {
+			d, err := time.ParseDuration(c.Interval)
+			switch {
+			case err != nil:
+				bad(p+".interval", "%q is not a duration (write 10m, 1h30m)", c.Interval)
+			case d < feedMinInterval:
+				bad(p+".interval", "%s is below the minimum of %s", d, feedMinInterval)
+			default:
+				f.interval = d
+			}
+		}
+
+		switch {
+		case c.Type == FeedTypeListing && len(c.Links) == 0:
+			bad(p+".links", "at least one link selector is required for a listing")
+		case c.Type != FeedTypeListing && len(c.Links) > 0:
+			bad(p+".links", "link selectors apply only to type %s", FeedTypeListing)
+		}
+		f.links = compileSelectors(p+".links", c.Links, &errs)
+		feeds = append(feeds, f)
+	}
+	return feeds, errs
+}
+
+// ErrBadFeed says a feed body is not a well-formed RSS, Atom or JSON Feed
+// document: an HTML error page, a truncated download, an empty body.
+var ErrBadFeed = errors.New("not a well-formed RSS, Atom or JSON feed")
+
+// ParseFeed reads the items of an RSS, Atom or JSON Feed document fetched
+// from feedURL. It is pure: no network, no clock.
+//
+// Items without a usable link (none, or not http(s) once resolved against
+// the feed's site link, else feedURL) cannot be fetched or deduplicated:
+// they are left out and counted in skipped, for the caller to log. A feed
+// with no items is not an error; a body that is not a complete feed is,
+// wrapping ErrBadFeed, so a truncated download never passes for a short
+// feed.
+//
+// Times are read from the item's own date text rather than taken from
+// gofeed, which reads times without a zone as UTC and CST as US Central:
+// see feedTime. A nil loc means UTC.
+func ParseFeed(body []byte, feedURL string, loc *time.Location) (items []Item, skipped int, err error) {
+	base, err := url.Parse(strings.TrimSpace(feedURL))
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return nil, 0, fmt.Errorf("parse feed %q: %w", feedURL, ErrBadURL)
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, 0, fmt.Errorf("parse feed %s: %w: empty body", base, ErrBadFeed)
+	}
+	parser := gofeed.NewParser()
+	// We do not use item images; gofeed's scan for one parses every
+	// item's HTML and doubles the cost of an RSSHub feed.
+	parser.RSSTranslator = &gofeed.DefaultRSSTranslator{DisableContentImageScan: true}
+	parsed, err := parser.Parse(bytes.NewReader(body))
+	if err != nil {
+		return nil, 0, fmt.Errorf("parse feed %s: %w: %w", base, ErrBadFeed, err)
+	}
+	if parsed.FeedType == "json" && !strings.HasPrefix(parsed.FeedVersion, "https://jsonfeed.org/version/") {
+		// gofeed takes any JSON object for an empty feed; an API error
+		// ({"error": …}) must not pass for a feed with no news.
+		return nil, 0, fmt.Errorf("parse feed %s: %w: JSON without a JSON Feed version", base, ErrBadFeed)
+	}
+	source := base.String()
+	// Relative item links are relative to the site the feed describes (its
+	// channel link, Atom alternate link or JSON Feed home page) rather than
+	// to the feed: RSSHub serves zaobao's stories from rsshub.app.
+	site := base
+	if s := feedResolve(base, parsed.Link); s != "" {
+		site, _ = url.Parse(s)
+	}
+	for _, it := range parsed.Items {
+		if it == nil {
+			continue
+		}
+		link := feedItemLink(site, it)
+		if link == "" {
+			skipped++
+			continue
+		}
+		items = append(items, Item{
+			URL:         link,
+			Title:       feedPlainText(it.Title),
+			Published:   feedItemTime(it, loc),
+			GUID:        strings.ToValidUTF8(strings.TrimSpace(it.GUID), ""),
+			ContentHTML: feedItemHTML(it),
+			Source:      source,
+		})
+	}
+	return items, skipped, nil
+}
+
+// feedItemLink is the item's story URL: its link, else its other links,
+// else its GUID when that is already an absolute http(s) URL (RSS guids are
+// permalinks unless marked otherwise).
+func feedItemLink(base *url.URL, it *gofeed.Item) string {
+	for _, l := range append([]string{it.Link}, it.Links...) {
+		if u := feedResolve(base, l); u != "" {
+			return u
+		}
+	}
+	if g := strings.TrimSpace(it.GUID); strings.HasPrefix(g, "http://") || strings.HasPrefix(g, "https://") {
+		return feedResolve(base, g)
+	}
+	return ""
+}
+
+// feedResolve resolves ref against base, and returns "" unless the result
+// is an absolute http(s) URL with a host.
+func feedResolve(base *url.URL, ref string) string {
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return ""
+	}
+	r, err := url.Parse(ref)
+	if err != nil {
+		return ""
+	}
+	u := base.ResolveReference(r)
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return ""
+	}
+	s := u.String()
+	if !utf8.ValidString(s) {
+		return ""
+	}
+	return s
+}
+
+// feedItemTime is the item's publication time, else its update time, read
+// by feedTime; zero when neither can be read.
+func feedItemTime(it *gofeed.Item, loc *time.Location) time.Time {
+	for _, raw := range []struct {
+		text   string
+		parsed *time.Time
+	}{{it.Published, it.PublishedParsed}, {it.Updated, it.UpdatedParsed}} {
+		if strings.TrimSpace(raw.text) == "" {
+			continue
+		}
+		if t, err := feedTime(raw.text, loc); err == nil {
+			return t
+		}
+		if raw.parsed != nil && !raw.parsed.IsZero() {
+			// A format we do not know but gofeed does: trust its instant
+			// only when the text carries an explicit offset or UTC.
+			if feedExplicitZone.MatchString(raw.text) {
+				return *raw.parsed
+			}
+			p := *raw.parsed
+			return time.Date(p.Year(), p.Month(), p.Day(), p.Hour(), p.Minute(), p.Second(), p.Nanosecond(), loc)
+		}
+	}
+	return time.Time{}
+}
+
+// feedExplicitZone matches a numeric offset or a UTC name in a time text.
+var feedExplicitZone = regexp.MustCompile(`(?i)(\d[Zz]$|[+-]\d{2}:?\d{2}\s*$|\b(GMT|UTC|UT)\b)`)
+
+// feedZoneToken is a zone written as capital letters (CST, SGT, Z),
+// or as GMT/UTC with an offset (GMT+8, UTC+08:00).
+var feedZoneToken = regexp.MustCompile(`^(?:([A-Z]{1,5})|(?i:GMT|UTC)([+-])(\d{1,2})(?::?(\d{2}))?)$`)
+
+// feedWords are the letter tokens of a date that are not zones.
+var feedWords = map[string]bool{
+	"AM": true, "PM": true, "T": true,
+	"MON": true, "TUE": true, "TUES": true, "WED": true, "THU": true, "THUR": true, "THURS": true,
+	"FRI": true, "SAT": true, "SUN": true,
+	"JAN": true, "FEB": true, "MAR": true, "APR": true, "MAY": true, "JUN": true,
+	"JUL": true, "AUG": true, "SEP": true, "SEPT": true, "OCT": true, "NOV": true, "DEC": true,
+	"MARCH": true, "APRIL": true, "JUNE": true, "JULY": true,
+}
+
+// Layouts of RFC 822 style dates once the weekday and a letter zone are
+// removed; times without an offset are in the zone the letters named.
+var (
+	feedOffsetLayouts = []string{
+		"2 Jan 2006 15:04:05 -0700",
+		"2 Jan 2006 15:04 -0700",
+		"2 Jan 06 15:04:05 -0700",
+		"2 Jan 2006 15:04:05 -07:00",
+		"2 January 2006 15:04:05 -0700",
+	}
+	feedLocalLayouts = []string{
+		"2 Jan 2006 15:04:05",
+		"2 Jan 2006 15:04",
+		"2 Jan 06 15:04:05",
+		"2 Jan 06 15:04",
+		"2 January 2006 15:04:05",
+		"2 January 2006 15:04",
+		"Jan 2 15:04:05 2006",
+		"Jan 2, 2006 15:04:05",
+		"Jan 2, 2006 3:04 PM",
+		"2-Jan-06 15:04:05",
+		"2 Jan 2006",
+	}
+)
+
+// feedTime reads a feed's date text. Numeric offsets (+0800, +08:00) and
+// GMT/UTC/UT/Z are honoured. Any other zone written as letters is taken to
+// be loc, the feed's configured zone: abbreviations are ambiguous (CST is
+// China, US Central and Cuba; IST three zones) and those of Asian news
+// sites (SGT, HKT, CST) are unknown to Go and to gofeed, which read them
+// as UTC or US Central. Times without a zone are in loc too.
+func feedTime(raw string, loc *time.Location) (time.Time, error) {
+	s := strings.Join(strings.Fields(strings.ReplaceAll(raw, "\u00a0", " ")), " ")
+	// A comment such as "+0800 (CST)" repeats the zone.
+	if i := strings.IndexByte(s, '('); i > 0 && strings.HasSuffix(s, ")") {
+		s = strings.TrimSpace(s[:i])
+	}
+	if s == "" {
+		return time.Time{}, fmt.Errorf("empty time")
+	}
+	zone := loc
+	fields := strings.Fields(s)
+	kept := fields[:0]
+	for _, f := range fields {
+		w := strings.TrimRight(f, ",.")
+		m := feedZoneToken.FindStringSubmatch(w)
+		if m == nil || feedWords[w] {
+			kept = append(kept, f)
+			continue
+		}
+		switch {
+		case m[2] != "":
+			h, _ := strconv.Atoi(m[3])
+			mi, _ := strconv.Atoi(m[4])
+			if h > 14 || mi > 59 {
+				return time.Time{}, fmt.Errorf("bad offset in %q", raw)
+			}
+			off := h*3600 + mi*60
+			if m[2] == "-" {
+				off = -off
+			}
+			zone = time.FixedZone(w, off)
+		case strings.EqualFold(w, "GMT"), strings.EqualFold(w, "UTC"), strings.EqualFold(w, "UT"), w == "Z":
+			zone = time.UTC
+		default:
+			zone = loc
+		}
+	}
+	s = strings.Join(kept, " ")
+	// The weekday adds nothing and may be wrong or spelt out.
+	if i := strings.IndexByte(s, ','); i > 0 && i <= len("Wednesday") && startsWithDayName(s) && !strings.ContainsAny(s[:i], "0123456789") {
+		s = strings.TrimSpace(s[i+1:])
+	} else if f := strings.Fields(s); len(f) > 4 && len(f[0]) == 3 && startsWithDayName(f[0]) && startsWithDayName(f[1]) {
+		s = strings.Join(f[1:], " ") // ANSI C: Mon Jan 2 15:04:05 2006
+	}
+	for _, l := range feedOffsetLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t, nil
+		}
+	}
+	for _, l := range feedLocalLayouts {
+		if t, err := time.ParseInLocation(l, s, zone); err == nil {
+			return t, nil
+		}
+	}
+	return parseTime(s, zone)
+}
+
+// feedItemHTML is the item's body, content:encoded (or Atom content, JSON
+// content_html) first, else the description, when it is HTML with text.
+// Plain-text descriptions are summaries, not bodies.
+func feedItemHTML(it *gofeed.Item) string {
+	for _, s := range []string{it.Content, it.Description} {
+		if feedHasHTMLText(s) {
+			return strings.ToValidUTF8(strings.TrimSpace(s), "")
+		}
+	}
+	return ""
+}
+
+// feedHasHTMLText reports whether s has at least one HTML element and some
+// text outside scripts and styles.
+func feedHasHTMLText(s string) bool {
+	if !strings.Contains(s, "<") {
+		return false
+	}
+	z := html.NewTokenizer(strings.NewReader(s))
+	tags, text, skip := false, false, ""
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return tags && text
+		case html.StartTagToken, html.SelfClosingTagToken:
+			tags = true
+			if name, _ := z.TagName(); string(name) == "script" || string(name) == "style" {
+				skip = string(name)
+			}
+		case html.EndTagToken:
+			if name, _ := z.TagName(); string(name) == skip {
+				skip = ""
+			}
+		case html.TextToken:
+			if skip == "" && converter.CleanText(html.UnescapeString(string(z.Text()))) != "" {
+				text = true
+			}
+		}
+		if tags && text {
+			return true
+		}
+	}
+}
+
+// feedPlainText turns a title into one line of plain text. Atom titles of
+// type html, and many RSS titles, carry tags and entities.
+func feedPlainText(s string) string {
+	if strings.ContainsAny(s, "<&") {
+		var b strings.Builder
+		z := html.NewTokenizer(strings.NewReader(s))
+		for tt := z.Next(); tt != html.ErrorToken; tt = z.Next() {
+			switch tt {
+			case html.TextToken:
+				b.Write(z.Text())
+			case html.StartTagToken, html.SelfClosingTagToken:
+				// Inline tags (<b>, <em>) join their text; a line break
+				// separates words.
+				if name, _ := z.TagName(); string(name) == "br" {
+					b.WriteByte(' ')
+				}
+			}
+		}
+		s = b.String()
+	}
+	return converter.CleanText(s)
+}

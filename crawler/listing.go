@@ -1,0 +1,216 @@
+package crawler
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/newsmd/newsmd/converter"
+	"golang.org/x/net/html"
+)
+
+// ErrNoStoryLinks says a listing page yielded no story: its link selectors
+// matched nothing, or the JSON listing lost its shape. The site has most
+// likely changed its layout and the feed's config needs new selectors.
+var ErrNoStoryLinks = errors.New("no story links found")
+
+// ParseListing reads the stories of a listing page fetched from pageURL
+// (the feed's URL, or one of its later pages), for a feed of type
+// "listing" or "json_listing". Items come in page order without duplicate
+// URLs; an HTML listing's items have no publication time.
+//
+// A page where nothing matches is an error wrapping ErrNoStoryLinks, not an
+// empty success: listings always list something, so an empty one means the
+// layout changed. A JSON listing whose articles array is present but empty
+// (a page past the last) gives no items and no error.
+func ParseListing(body []byte, pageURL string, f *Feed) ([]Item, error) {
+	base, err := url.Parse(strings.TrimSpace(pageURL))
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return nil, fmt.Errorf("parse listing %q: %w", pageURL, ErrBadURL)
+	}
+	if f == nil {
+		return nil, fmt.Errorf("parse listing %s: no feed config", base)
+	}
+	switch f.cfg.Type {
+	case FeedTypeListing:
+		return listingHTML(body, base, f)
+	case FeedTypeJSONListing:
+		return listingJSON(body, base, f)
+	}
+	return nil, fmt.Errorf("parse listing %s: feed %q has type %q, not a listing", base, f.cfg.Name, f.cfg.Type)
+}
+
+func listingHTML(body []byte, base *url.URL, f *Feed) ([]Item, error) {
+	doc, err := html.Parse(bytes.NewReader(toUTF8(body)))
+	if err != nil {
+		return nil, fmt.Errorf("parse listing %s: parse HTML: %w", base, err)
+	}
+	matched := map[*html.Node]bool{}
+	for _, sel := range f.links {
+		for _, n := range sel.MatchAll(doc) {
+			matched[n] = true
+		}
+	}
+	if len(matched) == 0 {
+		return nil, fmt.Errorf("parse listing %s: %w: the link selectors (%s) matched nothing; has the page layout changed?",
+			base, ErrNoStoryLinks, strings.Join(f.cfg.Links, " | "))
+	}
+	var items []Item
+	index := map[string]int{}
+	source := base.String()
+	// Walk the document rather than the selectors' results so that
+	// several selectors give one list in page order.
+	for n := range doc.Descendants() {
+		if !matched[n] {
+			continue
+		}
+		a := listingAnchor(n)
+		if a == nil {
+			continue
+		}
+		link := feedResolve(base, listingAttr(a, "href"))
+		if link == "" {
+			continue
+		}
+		title := listingTitle(a)
+		if i, seen := index[link]; seen {
+			// A card often links its picture first, its headline second.
+			if items[i].Title == "" {
+				items[i].Title = title
+			}
+			continue
+		}
+		index[link] = len(items)
+		items = append(items, Item{URL: link, Title: title, Source: source})
+	}
+	if len(items) == 0 {
+		return nil, fmt.Errorf("parse listing %s: %w: the link selectors matched %d elements without an http(s) link",
+			base, ErrNoStoryLinks, len(matched))
+	}
+	return items, nil
+}
+
+// listingAnchor is n when it is a link, else the first link inside it.
+func listingAnchor(n *html.Node) *html.Node {
+	if n.Type == html.ElementNode && n.Data == "a" && listingAttr(n, "href") != "" {
+		return n
+	}
+	for d := range n.Descendants() {
+		if d.Type == html.ElementNode && d.Data == "a" && listingAttr(d, "href") != "" {
+			return d
+		}
+	}
+	return nil
+}
+
+func listingAttr(n *html.Node, name string) string {
+	for _, a := range n.Attr {
+		if a.Namespace == "" && a.Key == name {
+			return a.Val
+		}
+	}
+	return ""
+}
+
+// listingTitle is the link's text, else its title or aria-label, else the
+// alt text of its image.
+func listingTitle(a *html.Node) string {
+	var b strings.Builder
+	alt := ""
+	for d := range a.Descendants() {
+		switch {
+		case d.Type == html.TextNode && !listingInScript(d, a):
+			b.WriteString(d.Data)
+			b.WriteByte(' ')
+		case d.Type == html.ElementNode && d.Data == "img" && alt == "":
+			alt = listingAttr(d, "alt")
+		}
+	}
+	for _, s := range []string{b.String(), listingAttr(a, "title"), listingAttr(a, "aria-label"), alt} {
+		if t := converter.CleanText(s); t != "" {
+			return t
+		}
+	}
+	return ""
+}
+
+func listingInScript(n, top *html.Node) bool {
+	for p := n.Parent; p != nil && p != top; p = p.Parent {
+		if p.Type == html.ElementNode && (p.Data == "script" || p.Data == "style" || p.Data == "template") {
+			return true
+		}
+	}
+	return false
+}
+
+// listingResponse is the zaobao JSON listing,
+// /_plat/api/v2/page-content/realtime/<section>?page=N.
+type listingResponse struct {
+	Response *struct {
+		Articles *[]struct {
+			Title     string          `json:"title"`
+			Href      string          `json:"href"`
+			Timestamp json.RawMessage `json:"timestamp"`
+		} `json:"articles"`
+	} `json:"response"`
+}
+
+func listingJSON(body []byte, base *url.URL, f *Feed) ([]Item, error) {
+	var r listingResponse
+	if err := json.Unmarshal(body, &r); err != nil {
+		return nil, fmt.Errorf("parse listing %s: %w: not JSON: %w", base, ErrNoStoryLinks, err)
+	}
+	if r.Response == nil || r.Response.Articles == nil {
+		return nil, fmt.Errorf("parse listing %s: %w: no response.articles in the JSON", base, ErrNoStoryLinks)
+	}
+	articles := *r.Response.Articles
+	var items []Item
+	seen := map[string]bool{}
+	source := base.String()
+	for _, a := range articles {
+		link := feedResolve(base, a.Href)
+		if link == "" || seen[link] {
+			continue
+		}
+		seen[link] = true
+		items = append(items, Item{
+			URL:       link,
+			Title:     converter.CleanText(a.Title),
+			Published: listingTimestamp(a.Timestamp, f.loc),
+			Source:    source,
+		})
+	}
+	if len(items) == 0 && len(articles) > 0 {
+		return nil, fmt.Errorf("parse listing %s: %w: %d articles without an http(s) href", base, ErrNoStoryLinks, len(articles))
+	}
+	return items, nil
+}
+
+// listingTimestamp reads Unix seconds (or milliseconds), as a number or a
+// string; zero when absent or unreadable.
+func listingTimestamp(raw json.RawMessage, loc *time.Location) time.Time {
+	s := strings.Trim(strings.TrimSpace(string(raw)), `"`)
+	if s == "" || s == "null" {
+		return time.Time{}
+	}
+	if strings.ContainsAny(s, ".eE") {
+		// A float: whole seconds are what the endpoint means.
+		var v float64
+		if json.Unmarshal([]byte(s), &v) != nil || v < 0 || v > 1e14 {
+			return time.Time{}
+		}
+		s = fmt.Sprintf("%.0f", v)
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	t, err := parseTime(s, loc)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}

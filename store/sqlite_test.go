@@ -1,0 +1,344 @@
+package store_test
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/newsmd/newsmd/store"
+	"github.com/newsmd/newsmd/store/storetest"
+)
+
+func openSQLite(t testing.TB, path string) *store.SQLite {
+	t.Helper()
+	s, err := store.OpenSQLite(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestSQLiteConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Backend {
+		return openSQLite(t, filepath.Join(t.TempDir(), "state.db"))
+	})
+}
+
+// TestSQLiteReopen: the state survives closing and opening the file again,
+// and opening applies no migration twice.
+func TestSQLiteReopen(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "state.db")
+	id := store.Identity{URL: "https://www.zaobao.com/realtime/world/story20211118-1214802", SiteKey: "zaobao:1214802"}
+	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+
+	s, err := store.OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Claim(ctx, id, "a", time.Minute, now); err != nil {
+		t.Fatal(err)
+	}
+	name, err := s.ReservePath(ctx, id, "a", "post.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkWritten(ctx, id, "a", name, "00ff"); err != nil {
+		t.Fatal(err)
+	}
+	feed := store.FeedState{FeedURL: "https://example.com/feed", ETag: `"e"`, LastPoll: now}
+	if err := s.SaveFeedState(ctx, feed); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	for i := range 2 {
+		s := openSQLite(t, path)
+		rec, ok, err := s.Lookup(ctx, id)
+		if err != nil || !ok || rec.State != store.StateWritten || rec.Path != "post.md" {
+			t.Errorf("open %d: got %+v, %v, %v; want written at post.md", i, rec, ok, err)
+		}
+		if got, err := s.FeedState(ctx, feed.FeedURL); err != nil || got != feed {
+			t.Errorf("open %d: feed state: got %+v, %v; want %+v", i, got, err, feed)
+		}
+	}
+}
+
+// TestSQLiteConcurrentOpen: processes starting together on a new file
+// (here: connections of one process) all open it, and the schema is applied
+// once.
+func TestSQLiteConcurrentOpen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			s, err := store.OpenSQLite(t.Context(), path)
+			if err == nil {
+				err = s.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	s := openSQLite(t, path)
+	if err := s.Ping(t.Context()); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestSQLitePath: the store is the file at the path given, whatever
+// characters its name holds.
+func TestSQLitePath(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"state.db", "新闻 state?#%20.db"} {
+		path := filepath.Join(dir, name)
+		openSQLite(t, path)
+		if _, err := os.Stat(path); err != nil {
+			t.Errorf("%q: %v", name, err)
+		}
+	}
+	// A relative path is relative to the working folder.
+	t.Chdir(dir)
+	openSQLite(t, "relative.db")
+	if _, err := os.Stat(filepath.Join(dir, "relative.db")); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestSQLiteOpenError(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "missing", "state.db")
+	if s, err := store.OpenSQLite(t.Context(), path); err == nil {
+		s.Close()
+		t.Fatalf("OpenSQLite(%s): got nil, want an error", path)
+	} else if !strings.Contains(err.Error(), path) {
+		t.Errorf("got %v, want an error naming %s", err, path)
+	}
+}
+
+// The multi-process test: helper processes run publishWorker.
+const (
+	helperEnv = "NEWSMD_STORE_HELPER"
+	stories   = 200
+	processes = 4
+)
+
+// TestSQLiteProcesses: four processes claim and publish the same 200
+// stories into one folder at once, as two `once` runs and a `backfill`
+// would. Every story ends up written exactly once: one file each, whole,
+// from one process, and no temporary file is left.
+func TestSQLiteProcesses(t *testing.T) {
+	if os.Getenv(helperEnv) != "" {
+		t.Skip("helper process")
+	}
+	dir := t.TempDir()
+	dbPath, posts := filepath.Join(dir, "state.db"), filepath.Join(dir, "_posts")
+	outs := make([]strings.Builder, processes)
+	errs := make([]error, processes)
+	done := make([]chan struct{}, processes)
+	for p := range processes {
+		cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestSQLiteHelperProcess$", "-test.count=1")
+		cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%d:%s:%s", helperEnv, p, dbPath, posts))
+		cmd.Stdout, cmd.Stderr = &outs[p], &outs[p]
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done[p] = make(chan struct{})
+		go func() {
+			errs[p] = cmd.Wait()
+			close(done[p])
+		}()
+	}
+	// Start them together: each says it is ready, then waits for "go".
+	for p := range processes {
+		for {
+			if _, err := os.Stat(filepath.Join(dir, "ready-"+strconv.Itoa(p))); err == nil {
+				break
+			}
+			select {
+			case <-done[p]:
+				t.Fatalf("process %d ended before it was ready: %v\n%s", p, errs[p], outs[p].String())
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for p := range processes {
+		<-done[p]
+		if errs[p] != nil {
+			t.Fatalf("process %d: %v\n%s", p, errs[p], outs[p].String())
+		}
+		m := regexp.MustCompile(`published (\d+)`).FindStringSubmatch(outs[p].String())
+		if m == nil {
+			t.Fatalf("process %d printed no count:\n%s", p, outs[p].String())
+		}
+		n, _ := strconv.Atoi(m[1])
+		t.Logf("process %d published %d stories", p, n)
+		total += n
+	}
+	if total != stories {
+		t.Errorf("processes published %d stories in all, want %d", total, stories)
+	}
+
+	s := openSQLite(t, dbPath)
+	entries, err := os.ReadDir(posts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != stories {
+		t.Errorf("got %d files, want %d", len(entries), stories)
+	}
+	files := map[string]bool{}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".newsmd-") {
+			t.Errorf("temporary file %s left behind", e.Name())
+		}
+		files[e.Name()] = true
+	}
+	content := regexp.MustCompile(`^story (\d+) by process \d\n$`)
+	for n := range stories {
+		id := helperStory(n)
+		rec, ok, err := s.Lookup(t.Context(), id)
+		if err != nil || !ok || rec.State != store.StateWritten {
+			t.Errorf("story %d: got %+v, %v, %v; want written", n, rec, ok, err)
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(posts, rec.Path))
+		if err != nil {
+			t.Errorf("story %d: %v", n, err)
+			continue
+		}
+		if m := content.FindStringSubmatch(string(data)); m == nil || m[1] != strconv.Itoa(n) {
+			t.Errorf("story %d: file %s holds %q, want the story from one process", n, rec.Path, data)
+		}
+		sum := sha256.Sum256(data)
+		if rec.SHA256 != hex.EncodeToString(sum[:]) {
+			t.Errorf("story %d: file %s does not match the recorded SHA-256", n, rec.Path)
+		}
+		delete(files, rec.Path)
+	}
+	if len(files) != 0 {
+		t.Errorf("files no story owns: %v", files)
+	}
+	if st, err := s.Stats(t.Context()); err != nil || st.Written != stories || st.Claimed != 0 {
+		t.Errorf("stats: got %+v, %v; want %d written, none claimed", st, err, stories)
+	}
+}
+
+// helperStory is story n of the multi-process test: half with a SiteKey,
+// half without, so that name clashes take both kinds of suffix.
+func helperStory(n int) store.Identity {
+	id := store.Identity{URL: fmt.Sprintf("https://www.zaobao.com/realtime/world/story20211118-%d", n)}
+	if n%2 == 0 {
+		id.SiteKey = fmt.Sprintf("zaobao:%d", n)
+	}
+	return id
+}
+
+// TestSQLiteHelperProcess is one process of TestSQLiteProcesses; it runs
+// only when that test starts it.
+func TestSQLiteHelperProcess(t *testing.T) {
+	arg := os.Getenv(helperEnv)
+	if arg == "" {
+		t.Skip("run by TestSQLiteProcesses")
+	}
+	parts := strings.SplitN(arg, ":", 3)
+	proc, dbPath, posts := parts[0], parts[1], parts[2]
+	b, err := store.OpenSQLite(t.Context(), dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	s := store.New(b, posts)
+	dir := filepath.Dir(dbPath)
+	if err := os.WriteFile(filepath.Join(dir, "ready-"+proc), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go")); err == nil {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	owner := "worker-" + proc + "-" + strconv.Itoa(os.Getpid())
+	published := 0
+	for _, n := range rand.Perm(stories) {
+		id := helperStory(n)
+		_, err := s.Claim(t.Context(), id, owner, time.Minute, time.Now())
+		if errors.Is(err, store.ErrWritten) || errors.Is(err, store.ErrClaimed) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Ten stories want each name, so processes race for names too.
+		name := fmt.Sprintf("2021-11-18-title-%d.md", n%20)
+		content := fmt.Sprintf("story %d by process %s\n", n, proc)
+		if _, err := s.Publish(t.Context(), id, owner, name, []byte(content)); err != nil {
+			t.Fatal(err)
+		}
+		published++
+	}
+	fmt.Printf("published %d\n", published)
+}
+
+func BenchmarkSQLiteClaimPublish(b *testing.B) {
+	dir := b.TempDir()
+	s := store.New(openSQLite(b, filepath.Join(dir, "state.db")), filepath.Join(dir, "_posts"))
+	content := []byte(strings.Repeat("（早报讯）日本媒体周四报道……\n", 40))
+	now := time.Now()
+	i := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		id := store.Identity{URL: fmt.Sprintf("https://www.zaobao.com/realtime/world/story%d", i), SiteKey: fmt.Sprintf("zaobao:%d", i)}
+		if _, err := s.Claim(b.Context(), id, "bench", time.Minute, now); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.Publish(b.Context(), id, "bench", fmt.Sprintf("2021-11-18-%d.md", i%100), content); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+// BenchmarkSQLiteClaimMark is BenchmarkSQLiteClaimPublish without the
+// file: the store's share of publishing a post.
+func BenchmarkSQLiteClaimMark(b *testing.B) {
+	s := openSQLite(b, filepath.Join(b.TempDir(), "state.db"))
+	now := time.Now()
+	i := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		id := store.Identity{URL: fmt.Sprintf("https://www.zaobao.com/realtime/world/story%d", i), SiteKey: fmt.Sprintf("zaobao:%d", i)}
+		if _, err := s.Claim(b.Context(), id, "bench", time.Minute, now); err != nil {
+			b.Fatal(err)
+		}
+		name, err := s.ReservePath(b.Context(), id, "bench", fmt.Sprintf("2021-11-18-%d.md", i%100))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := s.MarkWritten(b.Context(), id, "bench", name, "00ff"); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}

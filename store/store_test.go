@@ -1,0 +1,169 @@
+package store_test
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/newsmd/newsmd/store"
+)
+
+var (
+	t0      = time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	zaobao1 = store.Identity{URL: "https://www.zaobao.com/realtime/world/story20211118-1214802", SiteKey: "zaobao:1214802"}
+)
+
+const postName = "2021-11-18-日本长期失业者人数上升.md"
+
+func newStore(t *testing.T) *store.Store {
+	t.Helper()
+	dir := t.TempDir()
+	return store.New(openSQLite(t, filepath.Join(dir, "state.db")), filepath.Join(dir, "_posts"))
+}
+
+// postFiles returns the names in the archive folder, temporary files too.
+func postFiles(t *testing.T, s *store.Store) []string {
+	t.Helper()
+	entries, err := os.ReadDir(s.Dir())
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+func TestPublish(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t)
+	if _, err := s.Claim(ctx, zaobao1, "a", time.Minute, t0); err != nil {
+		t.Fatal(err)
+	}
+	content := []byte("---\ntitle: 日本长期失业者人数上升\n---\n")
+	path, err := s.Publish(ctx, zaobao1, "a", postName, content)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(s.Dir(), postName); path != want {
+		t.Errorf("path: got %s, want %s", path, want)
+	}
+	if got, err := os.ReadFile(path); err != nil || string(got) != string(content) {
+		t.Errorf("file: got %q, %v; want %q", got, err, content)
+	}
+	rec, _, err := s.Lookup(ctx, zaobao1)
+	sum := sha256.Sum256(content)
+	if err != nil || rec.State != store.StateWritten || rec.Path != postName || rec.SHA256 != hex.EncodeToString(sum[:]) {
+		t.Errorf("record: got %+v, %v; want written at %s with the content's SHA-256", rec, err, postName)
+	}
+	if _, err := s.Publish(ctx, zaobao1, "a", postName, content); !errors.Is(err, store.ErrNotOwner) {
+		t.Errorf("Publish without the claim: got %v, want ErrNotOwner", err)
+	}
+}
+
+// TestPublishAfterCrash: a worker dies at each point of Publish; once its
+// lease ends another worker publishes the story, and the archive holds one
+// whole file for it.
+func TestPublishAfterCrash(t *testing.T) {
+	tests := []struct {
+		name  string
+		crash func(t *testing.T, s *store.Store) // what the dead worker did after its claim
+	}{
+		{"after the claim", func(t *testing.T, s *store.Store) {}},
+		{"after ReservePath", func(t *testing.T, s *store.Store) {
+			if _, err := s.ReservePath(t.Context(), zaobao1, "a", postName); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"after the write, before MarkWritten", func(t *testing.T, s *store.Store) {
+			name, err := s.ReservePath(t.Context(), zaobao1, "a", postName)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := store.WriteFile(filepath.Join(s.Dir(), name), []byte("old\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := t.Context()
+			s := newStore(t)
+			if _, err := s.Claim(ctx, zaobao1, "a", time.Minute, t0); err != nil {
+				t.Fatal(err)
+			}
+			tt.crash(t, s)
+			// Meanwhile another story wants the same name.
+			other := store.Identity{URL: "https://www.zaobao.com/realtime/world/story20211118-1", SiteKey: "zaobao:1"}
+			if _, err := s.Claim(ctx, other, "c", time.Minute, t0); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Publish(ctx, other, "c", postName, []byte("other\n")); err != nil {
+				t.Fatal(err)
+			}
+
+			due, err := s.Due(ctx, t0.Add(time.Minute), 10)
+			if err != nil || len(due) != 1 || due[0].ID != zaobao1 {
+				t.Fatalf("Due after the lease: got %+v, %v; want the story", due, err)
+			}
+			if _, err := s.Claim(ctx, zaobao1, "b", time.Minute, t0.Add(time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+			path, err := s.Publish(ctx, zaobao1, "b", postName, []byte("new\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := os.ReadFile(path); string(got) != "new\n" {
+				t.Errorf("post: got %q, want %q", got, "new\n")
+			}
+			if files := postFiles(t, s); len(files) != 2 {
+				t.Errorf("archive: got %v, want two posts (the story and the other)", files)
+			}
+		})
+	}
+}
+
+// TestPublishWriteFailure: when the file cannot be written (a full disk),
+// Publish leaves no temporary file and the story claimed, not written, with
+// its name kept for the retry.
+func TestPublishWriteFailure(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t)
+	if _, err := s.Claim(ctx, zaobao1, "a", time.Minute, t0); err != nil {
+		t.Fatal(err)
+	}
+	// A folder where the post should be makes the rename fail.
+	blocked := filepath.Join(s.Dir(), postName)
+	if err := os.MkdirAll(filepath.Join(blocked, "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Publish(ctx, zaobao1, "a", postName, []byte("post\n"))
+	if err == nil || !strings.Contains(err.Error(), zaobao1.URL) {
+		t.Fatalf("got %v, want an error naming the story", err)
+	}
+	for _, name := range postFiles(t, s) {
+		if strings.HasPrefix(name, ".newsmd-") {
+			t.Errorf("temporary file %s left behind", name)
+		}
+	}
+	rec, _, err := s.Lookup(ctx, zaobao1)
+	if err != nil || rec.State != store.StatePending || rec.Owner != "a" || rec.Path != postName {
+		t.Errorf("record: got %+v, %v; want pending, claimed by a, path %s", rec, err, postName)
+	}
+	if err := s.MarkFailed(ctx, zaobao1, "a", "disk full", false, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	os.RemoveAll(blocked)
+	if _, err := s.Claim(ctx, zaobao1, "a", time.Minute, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if path, err := s.Publish(ctx, zaobao1, "a", "another.md", []byte("post\n")); err != nil || path != blocked {
+		t.Errorf("retry: got %s, %v; want %s", path, err, blocked)
+	}
+}
