@@ -325,6 +325,9 @@ func (s *Site) canonicalURL(req *url.URL, og string) string {
 	}
 	c := *u
 	c.Scheme = "https"
+	if s.cfg.CanonicalScheme != "" {
+		c.Scheme = s.cfg.CanonicalScheme
+	}
 	c.Host = strings.ToLower(c.Host)
 	if s.cfg.CanonicalHost != "" {
 		c.Host = s.cfg.CanonicalHost

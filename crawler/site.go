@@ -26,6 +26,9 @@ type SiteConfig struct {
 	Hosts []string `yaml:"hosts"`
 	// CanonicalHost replaces the host of every article URL of the site.
 	CanonicalHost string `yaml:"canonical_host"`
+	// CanonicalScheme is the scheme of canonical URLs: https (the
+	// default) or http, for a site (or a test mirror) without TLS.
+	CanonicalScheme string `yaml:"canonical_scheme"`
 	// Timezone is the zone of times the site prints without one.
 	Timezone string `yaml:"timezone"`
 	// StoryID is a regular expression on the URL path whose first group is
@@ -178,6 +181,9 @@ func CompileSites(prefix string, cfgs []SiteConfig) ([]*Site, []error) {
 		}
 		if c.CanonicalHost != "" && (strings.ContainsAny(c.CanonicalHost, "/@ ") || !s.Matches(c.CanonicalHost)) {
 			bad(p+".canonical_host", "%q must be one of the site's hosts", c.CanonicalHost)
+		}
+		if c.CanonicalScheme != "" && c.CanonicalScheme != "https" && c.CanonicalScheme != "http" {
+			bad(p+".canonical_scheme", "%q: want https or http", c.CanonicalScheme)
 		}
 		tz := c.Timezone
 		if tz == "" {

@@ -21,6 +21,9 @@ import (
 type Config struct {
 	Output OutputConfig         `yaml:"output"`
 	Fetch  crawler.FetchConfig  `yaml:"fetch"`
+	Store  StoreConfig          `yaml:"store"`
+	Crawl  CrawlConfig          `yaml:"crawl"`
+	Feeds  []crawler.FeedConfig `yaml:"feeds"`
 	Sites  []crawler.SiteConfig `yaml:"sites"`
 }
 
@@ -169,8 +172,27 @@ func (c *Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.Fetch.Validate("fetch")...)
-	_, siteErrs := crawler.CompileSites("sites", c.Sites)
+	if strings.TrimSpace(c.Store.Path) == "" {
+		bad("store.path", "required")
+	}
+	if c.Crawl.Workers < 1 || c.Crawl.Workers > 64 {
+		bad("crawl.workers", "%d: want 1 to 64", c.Crawl.Workers)
+	}
+	if c.Crawl.RetryDelay < time.Second {
+		bad("crawl.retry_delay", "%s: want at least 1s", c.Crawl.RetryDelay)
+	}
+	if c.Crawl.Lease < 10*time.Second {
+		bad("crawl.lease", "%s: want at least 10s (longer than fetching and writing one story)", c.Crawl.Lease)
+	}
+	sites, siteErrs := crawler.CompileSites("sites", c.Sites)
 	errs = append(errs, siteErrs...)
+	_, feedErrs := crawler.CompileFeeds("feeds", c.Feeds)
+	errs = append(errs, feedErrs...)
+	for i, f := range c.Feeds {
+		if f.Site != "" && !slices.ContainsFunc(sites, func(s *crawler.Site) bool { return s.Name() == f.Site }) {
+			bad(fmt.Sprintf("feeds[%d].site", i), "%q is not the name of a site", f.Site)
+		}
+	}
 	return errors.Join(errs...)
 }
 

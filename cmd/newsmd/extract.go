@@ -168,5 +168,6 @@ func loadConfig(path string, explicit bool, log *slog.Logger) (*Config, error) {
 	}
 	dir, _ := filepath.Abs(filepath.Dir(path))
 	c.Output.Dir = resolvePath(dir, c.Output.Dir)
+	c.Store.Path = resolvePath(dir, c.Store.Path)
 	return c, nil
 }

@@ -48,6 +48,9 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"once", "poll every feed once and write the new stories", runOnce},
+		{"backfill", "write the stories of a list of URLs", runBackfill},
+		{"import", "record the stories of an existing archive so they are never fetched", runImport},
 		{"extract", "extract one article page and print its Markdown post", runExtract},
 		{"version", "print the version", func(_ context.Context, m *Main, _ []string) error {
 			fmt.Fprintln(m.Stdout, "newsmd", Version())

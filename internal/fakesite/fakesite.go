@@ -77,6 +77,7 @@ type Fault struct {
 	Truncate   bool          // promise a longer body than is sent, then close
 	Oversize   int           // send this many bytes of filler
 	Redirect   string        // redirect to this path or URL
+	Body       string        // answer 200 with this body (a malformed feed)
 }
 
 // Request is one request the site saw.
@@ -252,6 +253,9 @@ func (s *Site) applyFault(w *statusRecorder, r *http.Request, f Fault) bool {
 		http.Error(w, http.StatusText(f.Status), f.Status)
 	case f.Redirect != "":
 		http.Redirect(w, r, f.Redirect, http.StatusFound)
+	case f.Body != "":
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, f.Body)
 	case f.Truncate:
 		w.Header().Set("Content-Length", "100000")
 		w.WriteHeader(http.StatusOK)
@@ -300,7 +304,7 @@ func (s *Site) serveFeed(w http.ResponseWriter, r *http.Request, section string,
 		http.NotFound(w, r)
 		return
 	}
-	body := FeedXML(section, items, "https://www.zaobao.com")
+	body := FeedXML(section, items, s.srv.URL)
 	sum := sha256.Sum256([]byte(body))
 	etag := `W/"` + hex.EncodeToString(sum[:8]) + `"`
 	w.Header().Set("ETag", etag)
@@ -324,7 +328,7 @@ func contains(list []string, s string) bool {
 }
 
 // FeedXML is an RSSHub feed of items, linking to base (RSSHub links the
-// real site, https://www.zaobao.com).
+// real site, https://www.zaobao.com; the fake site links itself).
 func FeedXML(section string, items []Story, base string) string {
 	var b strings.Builder
 	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>

@@ -1,0 +1,479 @@
+package crawler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/newsmd/newsmd/converter"
+)
+
+// Key is a story's identity: its canonical URL and, where the site's
+// rules give one, a site key such as "zaobao:1214802".
+type Key struct {
+	URL     string
+	SiteKey string
+}
+
+// Claims is how the crawler keeps each story fetched and written once,
+// across processes. Claim returns false, nil when the story is already
+// written, held by another worker, failed for good, or not yet due for a
+// retry. Publish writes the post durably and marks the story written; Fail
+// ends the claim, with a retry time unless permanent.
+type Claims interface {
+	Claim(ctx context.Context, k Key, force bool) (bool, error)
+	Publish(ctx context.Context, k Key, name string, content []byte) (path string, err error)
+	Fail(ctx context.Context, k Key, reason string, permanent bool, retryAt time.Time) error
+}
+
+// Retries lists stories whose earlier attempt failed transiently and whose
+// retry time has come.
+type Retries interface {
+	Due(ctx context.Context, limit int) ([]Key, error)
+}
+
+// FeedState is what is kept of a feed between polls.
+type FeedState struct {
+	ETag, LastModified string
+	LastPoll, NextPoll time.Time
+	Failures           int
+	LastError          string
+}
+
+// FeedStates keeps feeds' validators and schedule. ClaimFeed returns false
+// when another worker is polling the feed.
+type FeedStates interface {
+	ClaimFeed(ctx context.Context, feedURL string) (FeedState, bool, error)
+	ReleaseFeed(ctx context.Context, feedURL string, st FeedState) error
+}
+
+// Runner polls feeds and turns their new stories into posts. It is the one
+// code path of once, run and backfill.
+type Runner struct {
+	Fetcher   *Fetcher
+	Sites     []*Site
+	Feeds     []*Feed
+	Converter *converter.Converter
+	Claims    Claims
+	Retries   Retries
+	States    FeedStates
+	Log       *slog.Logger
+	// Workers is how many stories are processed at once (politeness per
+	// host is the Fetcher's).
+	Workers int
+	// Progress, when set, is called after each story.
+	Progress func(done, total int, r Result)
+	// RetryDelay is how long a story that failed transiently waits before
+	// a later run tries it again, unless the site said (Retry-After).
+	RetryDelay time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Outcome is what became of one story.
+type Outcome string
+
+// Outcomes of a story.
+const (
+	Written   Outcome = "written"
+	Duplicate Outcome = "duplicate" // already written, or being written by another worker
+	Failed    Outcome = "failed"
+)
+
+// Result is one story's outcome.
+type Result struct {
+	URL     string
+	Outcome Outcome
+	Path    string
+	Reason  string // for Failed: a short, stable reason ("http_404", "timeout", "extract")
+	Err     error
+}
+
+// Summary counts what a run did.
+type Summary struct {
+	FeedsPolled, FeedsNotModified, FeedsFailed int
+	New, Written, Duplicate, Failed            int
+	FailedBy                                   map[string]int
+}
+
+func (s *Summary) add(r Result) {
+	switch r.Outcome {
+	case Written:
+		s.Written++
+	case Duplicate:
+		s.Duplicate++
+	case Failed:
+		s.Failed++
+		if s.FailedBy == nil {
+			s.FailedBy = map[string]int{}
+		}
+		s.FailedBy[r.Reason]++
+	}
+}
+
+// String is the summary line printed after a run.
+func (s Summary) String() string {
+	var reasons []string
+	for r, n := range s.FailedBy {
+		reasons = append(reasons, fmt.Sprintf("%s=%d", r, n))
+	}
+	sort.Strings(reasons)
+	f := ""
+	if len(reasons) > 0 {
+		f = " (" + strings.Join(reasons, " ") + ")"
+	}
+	return fmt.Sprintf("feeds: %d polled, %d not modified, %d failed; stories: %d new, %d written, %d duplicate, %d failed%s",
+		s.FeedsPolled, s.FeedsNotModified, s.FeedsFailed, s.New, s.Written, s.Duplicate, s.Failed, f)
+}
+
+func (r *Runner) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+// Once polls every feed once, then processes the stories they list and
+// the transient failures that are due for a retry.
+func (r *Runner) Once(ctx context.Context) (Summary, error) {
+	var sum Summary
+	seen := map[string]bool{}
+	var items []Item
+	for _, f := range r.Feeds {
+		if ctx.Err() != nil {
+			return sum, ctx.Err()
+		}
+		got, status, err := r.PollFeed(ctx, f)
+		switch {
+		case err != nil:
+			sum.FeedsFailed++
+			r.Log.Warn("feed failed", "feed_url", f.URL(), "error", err)
+			continue
+		case status == http.StatusNotModified:
+			sum.FeedsNotModified++
+		case status == 0:
+			continue // another worker is polling it
+		}
+		sum.FeedsPolled++
+		for _, it := range got {
+			if !seen[it.URL] {
+				seen[it.URL] = true
+				items = append(items, it)
+			}
+		}
+	}
+	if r.Retries != nil {
+		due, err := r.Retries.Due(ctx, 1000)
+		if err != nil {
+			return sum, fmt.Errorf("list retries: %w", err)
+		}
+		for _, k := range due {
+			if !seen[k.URL] {
+				seen[k.URL] = true
+				items = append(items, Item{URL: k.URL})
+			}
+		}
+	}
+	s, err := r.Process(ctx, items, false)
+	s.FeedsPolled, s.FeedsNotModified, s.FeedsFailed = sum.FeedsPolled, sum.FeedsNotModified, sum.FeedsFailed
+	return s, err
+}
+
+// PollFeed fetches a feed with its stored validators and returns its
+// items. status is 304 when the feed did not change (no items), 0 when
+// another worker holds the feed.
+func (r *Runner) PollFeed(ctx context.Context, f *Feed) ([]Item, int, error) {
+	st, ok, err := r.States.ClaimFeed(ctx, f.URL())
+	if err != nil {
+		return nil, 0, fmt.Errorf("claim feed %s: %w", f.URL(), err)
+	}
+	if !ok {
+		return nil, 0, nil
+	}
+	now := r.now()
+	st.LastPoll = now
+	st.NextPoll = now.Add(f.Interval())
+	resp, err := r.Fetcher.Get(ctx, f.URL(), Conditional{ETag: st.ETag, LastModified: st.LastModified})
+	var items []Item
+	if err == nil && resp.Status != http.StatusNotModified {
+		switch f.Type() {
+		case FeedTypeListing, FeedTypeJSONListing:
+			items, err = ParseListing(resp.Body, resp.URL, f)
+		default:
+			var skipped int
+			items, skipped, err = ParseFeed(resp.Body, resp.URL, f.Location())
+			if skipped > 0 {
+				r.Log.Warn("feed items without a usable link skipped", "feed_url", f.URL(), "skipped", skipped)
+			}
+		}
+	}
+	status := 0
+	if err != nil {
+		st.Failures++
+		st.LastError = err.Error()
+		var he *HTTPError
+		if errors.As(err, &he) && he.RetryAfter > 0 {
+			st.NextPoll = now.Add(he.RetryAfter)
+		}
+	} else {
+		status = resp.Status
+		st.Failures, st.LastError = 0, ""
+		st.ETag, st.LastModified = resp.ETag, resp.LastModified
+	}
+	if rerr := r.States.ReleaseFeed(ctx, f.URL(), st); rerr != nil && err == nil {
+		err = fmt.Errorf("save feed state %s: %w", f.URL(), rerr)
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	r.Log.Info("feed polled", "feed_url", f.URL(), "status", status, "items", len(items))
+	return items, status, nil
+}
+
+// Process turns stories into posts, each exactly once across workers and
+// processes; force rewrites stories already written. One failing story
+// never stops the others; the error is only for a failing store or a
+// cancelled context.
+func (r *Runner) Process(ctx context.Context, items []Item, force bool) (Summary, error) {
+	// One story per key: a feed and a listing, or two URL variants, name
+	// the same story, and a worker's claim does not exclude its siblings.
+	var dups int
+	seen := map[Key]bool{}
+	unique := items[:0:0]
+	for _, it := range items {
+		k, _, err := r.Identify(it.URL)
+		if err == nil && seen[k] {
+			dups++
+			continue
+		}
+		seen[k] = true
+		unique = append(unique, it)
+	}
+	items = unique
+	var (
+		sum     Summary
+		mu      sync.Mutex
+		done    int
+		fatal   error
+		wg      sync.WaitGroup
+		work    = make(chan Item)
+		workers = max(r.Workers, 1)
+	)
+	for range workers {
+		wg.Go(func() {
+			for it := range work {
+				res, err := r.story(ctx, it, force)
+				mu.Lock()
+				if err != nil && fatal == nil {
+					fatal = err
+				}
+				if res.Outcome != "" {
+					sum.add(res)
+					if res.Outcome != Duplicate {
+						sum.New++
+					}
+				}
+				done++
+				if r.Progress != nil {
+					r.Progress(done, len(items), res)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+feed:
+	for _, it := range items {
+		mu.Lock()
+		stop := fatal != nil
+		mu.Unlock()
+		if stop {
+			break
+		}
+		select {
+		case work <- it:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	sum.Duplicate += dups
+	if fatal == nil && ctx.Err() != nil {
+		fatal = ctx.Err()
+	}
+	return sum, fatal
+}
+
+// Identify returns a story URL's key, using the rules of its site when it
+// has one: the canonical URL and the site key.
+func (r *Runner) Identify(raw string) (Key, *Site, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return Key{}, nil, fmt.Errorf("%q: %w", raw, ErrBadURL)
+	}
+	site := FindSite(r.Sites, u)
+	if site == nil {
+		return Key{URL: genericCanonical(u, "")}, nil, nil
+	}
+	k := Key{URL: site.canonicalURL(u, "")}
+	if id := site.match(site.storyID, k.URL); id != "" {
+		k.SiteKey = site.cfg.Name + ":" + id
+	}
+	return k, site, nil
+}
+
+// story handles one story. The error is for failures that must stop the
+// run (the store); the story's own failures are in the Result.
+func (r *Runner) story(ctx context.Context, it Item, force bool) (Result, error) {
+	res := Result{URL: it.URL}
+	k, site, err := r.Identify(it.URL)
+	if err != nil {
+		res.Outcome, res.Reason, res.Err = Failed, "bad_url", err
+		r.Log.Warn("story skipped", "article_url", it.URL, "error", err)
+		return res, nil
+	}
+	res.URL = k.URL
+	ok, err := r.Claims.Claim(ctx, k, force)
+	if err != nil {
+		return res, fmt.Errorf("claim %s: %w", k.URL, err)
+	}
+	if !ok {
+		res.Outcome = Duplicate
+		return res, nil
+	}
+	start := r.now()
+	article, reason, permanent, err := r.article(ctx, it, site)
+	if err == nil {
+		var post converter.Post
+		post, err = r.Converter.Render(article)
+		if err == nil {
+			var path string
+			path, err = r.Claims.Publish(ctx, k, post.Name, post.Content)
+			if err != nil {
+				// A full disk or a failing store stops the run: every
+				// following story would fail the same way.
+				if ferr := r.Claims.Fail(ctx, k, "write", false, r.now().Add(time.Minute)); ferr != nil {
+					r.Log.Error("could not record the failure", "article_url", k.URL, "error", ferr)
+				}
+				return res, fmt.Errorf("write %s: %w", k.URL, err)
+			}
+			res.Outcome, res.Path = Written, path
+			r.Log.Info("article written", "article_url", k.URL, "path", path, "extractor", article.Extractor,
+				"duration", r.now().Sub(start), "lag", r.now().Sub(article.Published))
+			return res, nil
+		}
+		reason, permanent = "render", true
+	}
+	res.Outcome, res.Reason, res.Err = Failed, reason, err
+	retryAt := r.now().Add(r.retryDelay(err))
+	if ferr := r.Claims.Fail(ctx, k, reason+": "+err.Error(), permanent, retryAt); ferr != nil {
+		return res, fmt.Errorf("record failure of %s: %w", k.URL, ferr)
+	}
+	r.Log.Warn("article failed", "article_url", k.URL, "reason", reason, "permanent", permanent, "error", err)
+	return res, nil
+}
+
+// retryDelay is how long a transiently failed story waits before a later
+// run tries it again.
+func (r *Runner) retryDelay(err error) time.Duration {
+	var he *HTTPError
+	if errors.As(err, &he) && he.RetryAfter > 0 {
+		return he.RetryAfter
+	}
+	if r.RetryDelay > 0 {
+		return r.RetryDelay
+	}
+	return 10 * time.Minute
+}
+
+// article fetches and extracts a story, falling back to the feed item's
+// own HTML when the page is gone for good or cannot be read. reason and
+// permanent classify a failure.
+func (r *Runner) article(ctx context.Context, it Item, site *Site) (converter.Article, string, bool, error) {
+	resp, err := r.Fetcher.Get(ctx, it.URL, Conditional{})
+	var a converter.Article
+	if err == nil {
+		a, err = Extract(resp.Body, resp.URL, r.Sites)
+		if err != nil {
+			if fa, ok := r.fromItem(it, site); ok {
+				return fa, "", false, nil
+			}
+			return a, "extract", false, err
+		}
+		return a, "", false, nil
+	}
+	if ctx.Err() != nil {
+		return a, "cancelled", false, ctx.Err()
+	}
+	reason, permanent := classify(err)
+	if permanent {
+		// The page will not come back: the feed's copy is all there is.
+		// A passing failure waits for a later run instead, since the page
+		// is the better source.
+		if fa, ok := r.fromItem(it, site); ok {
+			r.Log.Warn("article page unavailable; using the feed's copy", "article_url", it.URL, "error", err)
+			return fa, "", false, nil
+		}
+	}
+	return a, reason, permanent, err
+}
+
+// fromItem makes an article of a feed item that carries the whole story
+// (RSSHub does), for when its page cannot be fetched.
+func (r *Runner) fromItem(it Item, site *Site) (converter.Article, bool) {
+	if it.ContentHTML == "" || it.Title == "" || it.Published.IsZero() {
+		return converter.Article{}, false
+	}
+	k, _, err := r.Identify(it.URL)
+	if err != nil {
+		return converter.Article{}, false
+	}
+	a := converter.Article{Title: it.Title, URL: k.URL, Published: it.Published, Extractor: "feed"}
+	body := it.ContentHTML
+	if site != nil {
+		a.Site = site.cfg.Title
+		a.StoryID = site.match(site.storyID, k.URL)
+		a.Section = site.match(site.section, k.URL)
+		cleaned, truncated, err := site.CleanFragment(body)
+		if err != nil {
+			return converter.Article{}, false
+		}
+		body, a.Truncated = cleaned, truncated
+	}
+	a.BodyHTML = body
+	return a, true
+}
+
+// classify names a fetch failure and says whether retrying can help.
+func classify(err error) (reason string, permanent bool) {
+	var he *HTTPError
+	switch {
+	case errors.As(err, &he):
+		return fmt.Sprintf("http_%d", he.Status), he.Permanent()
+	case errors.Is(err, ErrTooLarge):
+		return "too_large", true
+	case errors.Is(err, ErrTruncated):
+		return "truncated", false
+	case errors.Is(err, ErrRobots):
+		return "robots", true
+	case errors.Is(err, ErrForbiddenHost), errors.Is(err, ErrTooManyRedirects):
+		return "redirect", true
+	case errors.Is(err, ErrHostBackoff):
+		return "host_backoff", false
+	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
+		return "timeout", false
+	}
+	return "network", false
+}
+
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
+}
