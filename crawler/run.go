@@ -146,11 +146,12 @@ func (r *Runner) Once(ctx context.Context) (Summary, error) {
 	var sum Summary
 	seen := map[string]bool{}
 	var items []Item
+	var commits []func(context.Context) error
 	for _, f := range r.Feeds {
 		if ctx.Err() != nil {
 			return sum, ctx.Err()
 		}
-		got, status, err := r.PollFeed(ctx, f)
+		got, status, commit, err := r.PollFeed(ctx, f)
 		switch {
 		case err != nil:
 			sum.FeedsFailed++
@@ -162,6 +163,9 @@ func (r *Runner) Once(ctx context.Context) (Summary, error) {
 			continue // another worker is polling it
 		}
 		sum.FeedsPolled++
+		if commit != nil {
+			commits = append(commits, commit)
+		}
 		for _, it := range got {
 			if !seen[it.URL] {
 				seen[it.URL] = true
@@ -183,25 +187,37 @@ func (r *Runner) Once(ctx context.Context) (Summary, error) {
 	}
 	s, err := r.Process(ctx, items, false)
 	s.FeedsPolled, s.FeedsNotModified, s.FeedsFailed = sum.FeedsPolled, sum.FeedsNotModified, sum.FeedsFailed
-	return s, err
+	if err != nil {
+		// The feeds' new validators are not kept: the next poll gets the
+		// whole feeds again and nothing they list is lost.
+		return s, err
+	}
+	for _, commit := range commits {
+		if err := commit(ctx); err != nil {
+			return s, err
+		}
+	}
+	return s, nil
 }
 
 // PollFeed fetches a feed with its stored validators and returns its
 // items. status is 304 when the feed did not change (no items), 0 when
-// another worker holds the feed.
-func (r *Runner) PollFeed(ctx context.Context, f *Feed) ([]Item, int, error) {
+// another worker holds the feed. The feed's new validators are stored
+// only by commit, to be called once every item is recorded in the store
+// (written, or failed and due for a retry): a worker killed in between
+// leaves the old validators, and the next poll lists the items again.
+func (r *Runner) PollFeed(ctx context.Context, f *Feed) (items []Item, status int, commit func(context.Context) error, err error) {
 	st, ok, err := r.States.ClaimFeed(ctx, f.URL())
 	if err != nil {
-		return nil, 0, fmt.Errorf("claim feed %s: %w", f.URL(), err)
+		return nil, 0, nil, fmt.Errorf("claim feed %s: %w", f.URL(), err)
 	}
 	if !ok {
-		return nil, 0, nil
+		return nil, 0, nil, nil
 	}
 	now := r.now()
 	st.LastPoll = now
 	st.NextPoll = now.Add(f.Interval())
 	resp, err := r.Fetcher.Get(ctx, f.URL(), Conditional{ETag: st.ETag, LastModified: st.LastModified})
-	var items []Item
 	if err == nil && resp.Status != http.StatusNotModified {
 		switch f.Type() {
 		case FeedTypeListing, FeedTypeJSONListing:
@@ -214,7 +230,6 @@ func (r *Runner) PollFeed(ctx context.Context, f *Feed) ([]Item, int, error) {
 			}
 		}
 	}
-	status := 0
 	if err != nil {
 		st.Failures++
 		st.LastError = err.Error()
@@ -225,16 +240,32 @@ func (r *Runner) PollFeed(ctx context.Context, f *Feed) ([]Item, int, error) {
 	} else {
 		status = resp.Status
 		st.Failures, st.LastError = 0, ""
-		st.ETag, st.LastModified = resp.ETag, resp.LastModified
 	}
 	if rerr := r.States.ReleaseFeed(ctx, f.URL(), st); rerr != nil && err == nil {
 		err = fmt.Errorf("save feed state %s: %w", f.URL(), rerr)
 	}
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
 	r.Log.Info("feed polled", "feed_url", f.URL(), "status", status, "items", len(items))
-	return items, status, nil
+	if status == http.StatusNotModified || (resp.ETag == st.ETag && resp.LastModified == st.LastModified) {
+		return items, status, nil, nil
+	}
+	etag, lastModified := resp.ETag, resp.LastModified
+	commit = func(ctx context.Context) error {
+		cur, ok, err := r.States.ClaimFeed(ctx, f.URL())
+		if err != nil || !ok {
+			// Held by another worker: it keeps its own validators; ours
+			// are only an optimisation.
+			return err
+		}
+		cur.ETag, cur.LastModified = etag, lastModified
+		if err := r.States.ReleaseFeed(ctx, f.URL(), cur); err != nil {
+			return fmt.Errorf("save feed state %s: %w", f.URL(), err)
+		}
+		return nil
+	}
+	return items, status, commit, nil
 }
 
 // Process turns stories into posts, each exactly once across workers and

@@ -3,9 +3,14 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
 )
 
 // WriteFile writes data to path atomically: into a temporary file in the
@@ -17,7 +22,7 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	tmp, err := os.CreateTemp(dir, ".newsmd-*.tmp")
+	tmp, err := os.CreateTemp(dir, tempPrefix()+"*.tmp")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -50,4 +55,66 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 		d.Close()
 	}
 	return nil
+}
+
+// tempPrefix names this process's temporary files, so that CleanTemp can
+// tell a dead writer's leftovers from a live one's work in progress.
+func tempPrefix() string {
+	return ".newsmd-" + hostName() + "-" + strconv.Itoa(os.Getpid()) + "-"
+}
+
+func hostName() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		return "host"
+	}
+	return strings.NewReplacer("-", "_", "/", "_", ".", "_").Replace(h)
+}
+
+// CleanTemp removes the temporary files of writers that were killed
+// before they could rename them: files of this host whose process is gone,
+// and any older than maxAge (other hosts on a shared volume). A killed
+// writer's post was never marked written, so its story is written again;
+// the leftovers are all that is lost. It returns how many it removed.
+func CleanTemp(dir string, maxAge time.Duration) (int, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("clean %s: %w", dir, err)
+	}
+	host := hostName()
+	removed := 0
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasPrefix(name, ".newsmd-") || !strings.HasSuffix(name, ".tmp") {
+			continue
+		}
+		dead := false
+		if parts := strings.SplitN(strings.TrimPrefix(name, ".newsmd-"), "-", 3); len(parts) == 3 && parts[0] == host {
+			if pid, err := strconv.Atoi(parts[1]); err == nil && !alive(pid) {
+				dead = true
+			}
+		}
+		if !dead {
+			info, err := e.Info()
+			dead = err == nil && time.Since(info.ModTime()) > maxAge
+		}
+		if dead {
+			if err := os.Remove(filepath.Join(dir, name)); err == nil {
+				removed++
+			}
+		}
+	}
+	return removed, nil
+}
+
+// alive reports whether a process with this id exists.
+func alive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
 }

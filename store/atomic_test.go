@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestWriteFile(t *testing.T) {
@@ -56,5 +57,37 @@ func TestWriteFileFailureLeavesNothing(t *testing.T) {
 	}
 	if err := WriteFile(filepath.Join(dir, "post.md", "sub", "x.md"), []byte("x"), 0o644); err == nil {
 		t.Errorf("writing under a file: got %v, want an error", err)
+	}
+}
+
+// TestCleanTemp: leftovers of a dead writer go, a live writer's stay.
+func TestCleanTemp(t *testing.T) {
+	dir := t.TempDir()
+	mine := filepath.Join(dir, tempPrefix()+"123.tmp")
+	dead := filepath.Join(dir, ".newsmd-"+hostName()+"-999999999-abc.tmp")
+	other := filepath.Join(dir, ".newsmd-otherhost-1-abc.tmp")
+	post := filepath.Join(dir, "2024-03-01-post.md")
+	for _, p := range []string{mine, dead, other, post} {
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := CleanTemp(dir, time.Hour)
+	if err != nil || n != 1 {
+		t.Fatalf("got %d, %v; want 1 removed", n, err)
+	}
+	for p, want := range map[string]bool{mine: true, dead: false, other: true, post: true} {
+		if _, err := os.Stat(p); (err == nil) != want {
+			t.Errorf("%s: exists %v, want %v", filepath.Base(p), err == nil, want)
+		}
+	}
+	// Another host's file is removed once it is old.
+	old := time.Now().Add(-2 * time.Hour)
+	os.Chtimes(other, old, old)
+	if n, _ := CleanTemp(dir, time.Hour); n != 1 {
+		t.Errorf("old file of another host: got %d removed, want 1", n)
+	}
+	if n, err := CleanTemp(filepath.Join(dir, "missing"), time.Hour); n != 0 || err != nil {
+		t.Errorf("missing folder: got %d, %v", n, err)
 	}
 }

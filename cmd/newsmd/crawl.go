@@ -90,6 +90,11 @@ func openCrawl(ctx context.Context, m *Main, configPath string, explicit bool, c
 	if err != nil {
 		return nil, usageError{hintError{fmt.Errorf("open store %s: %w", cfg.Store.Path, err), "check store.path; another program may hold the file"}}
 	}
+	if n, err := store.CleanTemp(cfg.Output.Dir, cfg.Crawl.Lease); err != nil {
+		log.Warn("could not clean temporary files", "error", err)
+	} else if n > 0 {
+		log.Info("removed temporary files of killed writers", "count", n)
+	}
 	host, _ := os.Hostname()
 	c := &crawl{cfg: cfg, log: log, sites: sites, feeds: feeds, store: store.New(db, cfg.Output.Dir),
 		owner: host + ":" + strconv.Itoa(os.Getpid()) + ":" + strconv.FormatInt(time.Now().UnixNano()%1e6, 36)}

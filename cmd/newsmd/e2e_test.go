@@ -69,6 +69,11 @@ func e2eConfig(t *testing.T, site *fakesite.Site, dir string) string {
 	listing := yamlFeed("china-listing", "listing", site.ListingURL("china"))
 	listing.Links = []string{`[data-testid="article-list"] article a`}
 	c.Feeds = append(c.Feeds, listing)
+	return writeYAMLConfig(t, c, dir)
+}
+
+func writeYAMLConfig(t *testing.T, c *Config, dir string) string {
+	t.Helper()
 	data, err := yaml.Marshal(c)
 	if err != nil {
 		t.Fatal(err)
@@ -78,6 +83,17 @@ func e2eConfig(t *testing.T, site *fakesite.Site, dir string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+func readYAMLConfig(t *testing.T, path string, c *Config) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(data, c); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func run1(t *testing.T, args ...string) (code int, stdout, stderr string) {

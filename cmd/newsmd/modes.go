@@ -182,14 +182,20 @@ func runImport(ctx context.Context, m *Main, args []string) error {
 				var k crawler.Key
 				k, _, err = c.runner.Identify(info.Source)
 				if err == nil {
-					rel, _ := filepath.Rel(dir, path)
-					err = c.store.MarkKnown(ctx, store.Identity{URL: k.URL, SiteKey: k.SiteKey}, filepath.ToSlash(rel))
-					switch {
-					case err == nil:
-						imported++
-						return nil
-					case errors.Is(err, store.ErrWritten):
+					id := store.Identity{URL: k.URL, SiteKey: k.SiteKey}
+					var rec store.Record
+					var found bool
+					rec, found, err = c.store.Lookup(ctx, id)
+					if err == nil && found && (rec.State == store.StateWritten || rec.State == store.StateKnown) {
 						known++
+						return nil
+					}
+					rel, _ := filepath.Rel(dir, path)
+					if err == nil {
+						err = c.store.MarkKnown(ctx, id, filepath.ToSlash(rel))
+					}
+					if err == nil {
+						imported++
 						return nil
 					}
 				}
