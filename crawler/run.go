@@ -8,8 +8,11 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
+	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/newsmd/newsmd/converter"
@@ -73,8 +76,14 @@ type Runner struct {
 	// RetryDelay is how long a story that failed transiently waits before
 	// a later run tries it again, unless the site said (Retry-After).
 	RetryDelay time.Duration
+	// Metrics, when set, counts polls, posts, failures and latencies.
+	Metrics *Metrics
+	// Tick is how often Run looks for feeds due for a poll; 0 means 5s.
+	Tick time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+
+	lastCycle atomic.Int64 // Unix nanoseconds of Run's last finished cycle
 }
 
 // Outcome is what became of one story.
@@ -143,6 +152,55 @@ func (r *Runner) now() time.Time {
 // Once polls every feed once, then processes the stories they list and
 // the transient failures that are due for a retry.
 func (r *Runner) Once(ctx context.Context) (Summary, error) {
+	return r.cycle(ctx, false)
+}
+
+// Run is the daemon: every Tick it polls the feeds whose time has come
+// (each at its own interval, with jitter, later when the feed's
+// Cache-Control or Retry-After asks for it), writes their new stories and
+// retries the stories whose retry time has come, until ctx is cancelled.
+// Several workers may run against one store: each feed is polled by one
+// of them at a time.
+func (r *Runner) Run(ctx context.Context) error {
+	tick := r.Tick
+	if tick <= 0 {
+		tick = 5 * time.Second
+	}
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	for {
+		sum, err := r.cycle(ctx, true)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if sum.FeedsPolled+sum.FeedsFailed+sum.Written+sum.Failed > 0 {
+			r.Log.Info("cycle done", "summary", sum.String())
+		}
+		now := r.now()
+		r.lastCycle.Store(now.UnixNano())
+		r.Metrics.setLastCycle(now)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// LastCycle is when Run last finished a cycle; zero before the first.
+func (r *Runner) LastCycle() time.Time {
+	if n := r.lastCycle.Load(); n != 0 {
+		return time.Unix(0, n)
+	}
+	return time.Time{}
+}
+
+// cycle polls the feeds (only those due, when onlyDue), processes their
+// stories and the retries, then keeps the feeds' new validators.
+func (r *Runner) cycle(ctx context.Context, onlyDue bool) (Summary, error) {
 	var sum Summary
 	seen := map[string]bool{}
 	var items []Item
@@ -151,16 +209,20 @@ func (r *Runner) Once(ctx context.Context) (Summary, error) {
 		if ctx.Err() != nil {
 			return sum, ctx.Err()
 		}
-		got, status, commit, err := r.PollFeed(ctx, f)
+		got, status, commit, err := r.pollFeed(ctx, f, onlyDue)
 		switch {
 		case err != nil:
 			sum.FeedsFailed++
+			r.Metrics.add("newsmd_feed_polls_total", 1, "result", "error")
 			r.Log.Warn("feed failed", "feed_url", f.URL(), "error", err)
 			continue
 		case status == http.StatusNotModified:
 			sum.FeedsNotModified++
+			r.Metrics.add("newsmd_feed_polls_total", 1, "result", "not_modified")
 		case status == 0:
-			continue // another worker is polling it
+			continue // not due, or another worker is polling it
+		default:
+			r.Metrics.add("newsmd_feed_polls_total", 1, "result", "ok")
 		}
 		sum.FeedsPolled++
 		if commit != nil {
@@ -207,6 +269,10 @@ func (r *Runner) Once(ctx context.Context) (Summary, error) {
 // (written, or failed and due for a retry): a worker killed in between
 // leaves the old validators, and the next poll lists the items again.
 func (r *Runner) PollFeed(ctx context.Context, f *Feed) (items []Item, status int, commit func(context.Context) error, err error) {
+	return r.pollFeed(ctx, f, false)
+}
+
+func (r *Runner) pollFeed(ctx context.Context, f *Feed, onlyDue bool) (items []Item, status int, commit func(context.Context) error, err error) {
 	st, ok, err := r.States.ClaimFeed(ctx, f.URL())
 	if err != nil {
 		return nil, 0, nil, fmt.Errorf("claim feed %s: %w", f.URL(), err)
@@ -215,8 +281,14 @@ func (r *Runner) PollFeed(ctx context.Context, f *Feed) (items []Item, status in
 		return nil, 0, nil, nil
 	}
 	now := r.now()
+	if onlyDue && now.Before(st.NextPoll) {
+		if err := r.States.ReleaseFeed(ctx, f.URL(), st); err != nil {
+			return nil, 0, nil, fmt.Errorf("release feed %s: %w", f.URL(), err)
+		}
+		return nil, 0, nil, nil
+	}
 	st.LastPoll = now
-	st.NextPoll = now.Add(f.Interval())
+	st.NextPoll = now.Add(jitter(f.Interval()))
 	resp, err := r.Fetcher.Get(ctx, f.URL(), Conditional{ETag: st.ETag, LastModified: st.LastModified})
 	if err == nil && resp.Status != http.StatusNotModified {
 		switch f.Type() {
@@ -240,6 +312,10 @@ func (r *Runner) PollFeed(ctx context.Context, f *Feed) (items []Item, status in
 	} else {
 		status = resp.Status
 		st.Failures, st.LastError = 0, ""
+		if age := maxAge(resp.CacheControl); age > f.Interval() {
+			// The feed says it will not change before then.
+			st.NextPoll = now.Add(age)
+		}
 	}
 	if rerr := r.States.ReleaseFeed(ctx, f.URL(), st); rerr != nil && err == nil {
 		err = fmt.Errorf("save feed state %s: %w", f.URL(), rerr)
@@ -377,6 +453,7 @@ func (r *Runner) story(ctx context.Context, it Item, force bool) (Result, error)
 	}
 	if !ok {
 		res.Outcome = Duplicate
+		r.Metrics.add("newsmd_articles_duplicate_total", 1)
 		return res, nil
 	}
 	start := r.now()
@@ -396,13 +473,26 @@ func (r *Runner) story(ctx context.Context, it Item, force bool) (Result, error)
 				return res, fmt.Errorf("write %s: %w", k.URL, err)
 			}
 			res.Outcome, res.Path = Written, path
+			r.Metrics.add("newsmd_articles_written_total", 1)
+			r.Metrics.observe("newsmd_publication_lag_seconds", lagBuckets, r.now().Sub(article.Published).Seconds())
 			r.Log.Info("article written", "article_url", k.URL, "path", path, "extractor", article.Extractor,
 				"duration", r.now().Sub(start), "lag", r.now().Sub(article.Published))
 			return res, nil
 		}
 		reason, permanent = "render", true
 	}
+	if ctx.Err() != nil {
+		// Stopping (SIGTERM): give the story back at once, with a context
+		// of its own since ctx is done, for the next run or worker.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
+		defer cancel()
+		if ferr := r.Claims.Fail(rctx, k, "interrupted", false, r.now()); ferr != nil {
+			r.Log.Warn("could not release an interrupted story", "article_url", k.URL, "error", ferr)
+		}
+		return Result{URL: k.URL}, nil
+	}
 	res.Outcome, res.Reason, res.Err = Failed, reason, err
+	r.Metrics.add("newsmd_article_failures_total", 1, "reason", reason)
 	retryAt := r.now().Add(r.retryDelay(err))
 	if ferr := r.Claims.Fail(ctx, k, reason+": "+err.Error(), permanent, retryAt); ferr != nil {
 		return res, fmt.Errorf("record failure of %s: %w", k.URL, ferr)
@@ -428,7 +518,9 @@ func (r *Runner) retryDelay(err error) time.Duration {
 // own HTML when the page is gone for good or cannot be read. reason and
 // permanent classify a failure.
 func (r *Runner) article(ctx context.Context, it Item, site *Site) (converter.Article, string, bool, error) {
+	start := time.Now()
 	resp, err := r.Fetcher.Get(ctx, it.URL, Conditional{})
+	r.Metrics.observe("newsmd_fetch_duration_seconds", latencyBuckets, time.Since(start).Seconds())
 	var a converter.Article
 	if err == nil {
 		a, err = Extract(resp.Body, resp.URL, r.Sites)
@@ -507,4 +599,25 @@ func classify(err error) (reason string, permanent bool) {
 func isTimeout(err error) bool {
 	var t interface{ Timeout() bool }
 	return errors.As(err, &t) && t.Timeout()
+}
+
+// jitter spreads polls of many feeds and workers: d ± 10%.
+func jitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return d
+	}
+	return d - d/10 + time.Duration(rand.Int64N(int64(d/5)+1))
+}
+
+// maxAge reads max-age from a Cache-Control header; 0 when absent.
+func maxAge(cc string) time.Duration {
+	for _, part := range strings.Split(cc, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if ok && strings.EqualFold(k, "max-age") {
+			if n, err := strconv.Atoi(strings.Trim(v, `"`)); err == nil && n > 0 {
+				return time.Duration(n) * time.Second
+			}
+		}
+	}
+	return 0
 }

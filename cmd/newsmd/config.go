@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -23,6 +24,7 @@ type Config struct {
 	Fetch  crawler.FetchConfig  `yaml:"fetch"`
 	Store  StoreConfig          `yaml:"store"`
 	Crawl  CrawlConfig          `yaml:"crawl"`
+	Server ServerConfig         `yaml:"server"`
 	Feeds  []crawler.FeedConfig `yaml:"feeds"`
 	Sites  []crawler.SiteConfig `yaml:"sites"`
 }
@@ -177,6 +179,14 @@ func (c *Config) Validate() error {
 	}
 	if c.Crawl.Workers < 1 || c.Crawl.Workers > 64 {
 		bad("crawl.workers", "%d: want 1 to 64", c.Crawl.Workers)
+	}
+	if c.Server.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.Server.Listen); err != nil {
+			bad("server.listen", "%q: want host:port (127.0.0.1:9180, :9180) or \"\" for none", c.Server.Listen)
+		}
+	}
+	if c.Server.Tick < 100*time.Millisecond {
+		bad("server.tick", "%s: want at least 100ms", c.Server.Tick)
 	}
 	if c.Crawl.RetryDelay < time.Second {
 		bad("crawl.retry_delay", "%s: want at least 1s", c.Crawl.RetryDelay)

@@ -48,10 +48,12 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"run", "the daemon: poll feeds on their schedule, serve health and metrics", runRun},
 		{"once", "poll every feed once and write the new stories", runOnce},
 		{"backfill", "write the stories of a list of URLs", runBackfill},
 		{"import", "record the stories of an existing archive so they are never fetched", runImport},
 		{"extract", "extract one article page and print its Markdown post", runExtract},
+		{"healthcheck", "ask a running daemon whether it is healthy (exit 0 when it is)", runHealthcheck},
 		{"version", "print the version", func(_ context.Context, m *Main, _ []string) error {
 			fmt.Fprintln(m.Stdout, "newsmd", Version())
 			return nil
@@ -150,6 +152,8 @@ func Version() string {
 	}
 	return "dev"
 }
+
+func slogLevelWarn() slog.Level { return slog.LevelWarn }
 
 // newLogger writes text logs to a terminal and JSON otherwise.
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/newsmd/newsmd/crawler"
+)
+
+// ServerConfig is the daemon's HTTP listener.
+type ServerConfig struct {
+	// Listen is the address of /healthz, /readyz and /metrics; "" turns the
+	// listener off.
+	Listen string `yaml:"listen"`
+	// Tick is how often run looks for feeds due for a poll.
+	Tick time.Duration `yaml:"tick"`
+}
+
+// runRun is the daemon.
+func runRun(ctx context.Context, m *Main, args []string) error {
+	fl, config := newFlags(m, "run", "Usage: newsmd run [--config FILE]\n\nThe daemon: polls each feed at its interval and writes new stories, until\nSIGTERM or SIGINT. Serves /healthz, /readyz and /metrics on server.listen.")
+	if err := parseFlags(fl, args); err != nil {
+		return err
+	}
+	c, err := openCrawl(ctx, m, *config, isFlagSet(fl, "config"), "run")
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	metrics := &crawler.Metrics{}
+	c.runner.Metrics = metrics
+	c.runner.Tick = c.cfg.Server.Tick
+
+	var srv *http.Server
+	if addr := c.cfg.Server.Listen; addr != "" {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return usageError{hintError{fmt.Errorf("listen %s: %w", addr, err), "set server.listen to a free address, or \"\" to turn the listener off"}}
+		}
+		srv = &http.Server{Handler: c.handler(metrics), ReadHeaderTimeout: 5 * time.Second}
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				c.log.Error("http listener stopped", "error", err)
+			}
+		}()
+		c.log.Info("listening", "addr", ln.Addr().String())
+	}
+	c.log.Info("running", "feeds", len(c.feeds), "owner", c.owner)
+	err = c.runner.Run(ctx)
+	if srv != nil {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}
+	if err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
+	c.log.Info("stopped")
+	return nil
+}
+
+// handler serves the daemon's health and metrics.
+func (c *crawl) handler(metrics *crawler.Metrics) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := c.store.Ping(ctx); err != nil {
+			http.Error(w, "store unreachable: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		// The scheduler is alive when its last cycle is recent; a cycle
+		// can take a while when a feed lists many new stories.
+		last := c.runner.LastCycle()
+		if last.IsZero() || time.Since(last) > 3*c.cfg.Server.Tick+c.cfg.Crawl.Lease {
+			http.Error(w, "scheduler not running (last cycle "+last.Format(time.RFC3339)+")", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		metrics.WriteTo(w)
+		if st, err := c.store.Stats(r.Context()); err == nil {
+			fmt.Fprintf(w, "# HELP newsmd_stories Stories in the store, by state.\n# TYPE newsmd_stories gauge\n")
+			for _, s := range []struct {
+				state string
+				n     int
+			}{{"written", st.Written}, {"known", st.Known}, {"pending", st.Pending}, {"failed", st.Failed}, {"permanent", st.Permanent}} {
+				fmt.Fprintf(w, "newsmd_stories{state=%q} %d\n", s.state, s.n)
+			}
+		}
+	})
+	return mux
+}
+
+// runHealthcheck asks a running daemon's /healthz, for container images
+// without curl.
+func runHealthcheck(ctx context.Context, m *Main, args []string) error {
+	fl, config := newFlags(m, "healthcheck", "Usage: newsmd healthcheck [--config FILE] [--url URL]\n\nExits 0 when the daemon at server.listen answers /healthz (or /readyz with --ready).")
+	target := fl.String("url", "", "health `URL` (default: http://<server.listen>/healthz)")
+	ready := fl.Bool("ready", false, "ask /readyz instead of /healthz")
+	if err := parseFlags(fl, args); err != nil {
+		return err
+	}
+	u := *target
+	if u == "" {
+		log := newLogger(m.Stderr, slogLevelWarn())
+		cfg, err := loadConfig(*config, isFlagSet(fl, "config"), log)
+		if err != nil {
+			return err
+		}
+		if cfg.Server.Listen == "" {
+			return usageError{errors.New("healthcheck: server.listen is empty: the daemon serves no health endpoint")}
+		}
+		host, port, err := net.SplitHostPort(cfg.Server.Listen)
+		if err != nil {
+			return usageError{fmt.Errorf("healthcheck: server.listen: %w", err)}
+		}
+		if host == "" || host == "0.0.0.0" || host == "::" {
+			host = "127.0.0.1"
+		}
+		path := "/healthz"
+		if *ready {
+			path = "/readyz"
+		}
+		u = "http://" + net.JoinHostPort(host, port) + path
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return usageError{fmt.Errorf("healthcheck: %w", err)}
+	}
+	client := &http.Client{}
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck %s: %w", u, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck %s: HTTP %d", u, resp.StatusCode)
+	}
+	fmt.Fprintln(m.Stdout, "ok")
+	return nil
+}

@@ -1,0 +1,141 @@
+package crawler
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Metrics counts what the crawler does, for Prometheus' text format.
+// The zero value is ready; a nil *Metrics records nothing.
+type Metrics struct {
+	mu       sync.Mutex
+	counters map[string]float64 // full series name with labels → value
+	hists    map[string]*histogram
+}
+
+type histogram struct {
+	bounds []float64
+	counts []uint64 // per bound, plus +Inf last
+	sum    float64
+	n      uint64
+}
+
+// Buckets in seconds: fetch latency, and the lag from publication to the
+// post being written (seconds to days).
+var (
+	latencyBuckets = []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}
+	lagBuckets     = []float64{60, 300, 900, 1800, 3600, 3 * 3600, 12 * 3600, 86400, 7 * 86400}
+)
+
+func (m *Metrics) add(name string, v float64, labels ...string) {
+	if m == nil {
+		return
+	}
+	key := series(name, labels)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.counters == nil {
+		m.counters = map[string]float64{}
+	}
+	m.counters[key] += v
+}
+
+func (m *Metrics) observe(name string, buckets []float64, v float64) {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.hists == nil {
+		m.hists = map[string]*histogram{}
+	}
+	h := m.hists[name]
+	if h == nil {
+		h = &histogram{bounds: buckets, counts: make([]uint64, len(buckets)+1)}
+		m.hists[name] = h
+	}
+	i := sort.SearchFloat64s(h.bounds, v)
+	h.counts[i]++
+	h.sum += v
+	h.n++
+}
+
+func series(name string, labels []string) string {
+	if len(labels) == 0 {
+		return name
+	}
+	var b strings.Builder
+	b.WriteString(name + "{")
+	for i := 0; i+1 < len(labels); i += 2 {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "%s=%q", labels[i], labels[i+1])
+	}
+	b.WriteString("}")
+	return b.String()
+}
+
+var help = map[string]string{
+	"newsmd_feed_polls_total":             "Feed polls, by result (ok, not_modified, error).",
+	"newsmd_articles_written_total":       "Posts written.",
+	"newsmd_article_failures_total":       "Stories that failed, by reason.",
+	"newsmd_articles_duplicate_total":     "Stories skipped as already written or being written elsewhere.",
+	"newsmd_fetch_duration_seconds":       "Time to fetch an article page, retries included.",
+	"newsmd_publication_lag_seconds":      "Time from a story's publication to its post being written.",
+	"newsmd_scheduler_last_cycle_seconds": "Unix time of the scheduler's last cycle.",
+}
+
+// WriteTo writes every series in Prometheus' text exposition format.
+func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
+	var b strings.Builder
+	m.mu.Lock()
+	byName := map[string][]string{}
+	for k := range m.counters {
+		name, _, _ := strings.Cut(k, "{")
+		byName[name] = append(byName[name], k)
+	}
+	for _, name := range slices.Sorted(maps.Keys(byName)) {
+		typ := "counter"
+		if !strings.HasSuffix(name, "_total") {
+			typ = "gauge"
+		}
+		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s %s\n", name, help[name], name, typ)
+		keys := byName[name]
+		sort.Strings(keys)
+		for _, k := range keys {
+			fmt.Fprintf(&b, "%s %g\n", k, m.counters[k])
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(m.hists)) {
+		h := m.hists[name]
+		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s histogram\n", name, help[name], name)
+		var cum uint64
+		for i, bound := range h.bounds {
+			cum += h.counts[i]
+			fmt.Fprintf(&b, "%s_bucket{le=\"%g\"} %d\n", name, bound, cum)
+		}
+		fmt.Fprintf(&b, "%s_bucket{le=\"+Inf\"} %d\n%s_sum %g\n%s_count %d\n", name, h.n, name, h.sum, name, h.n)
+	}
+	m.mu.Unlock()
+	n, err := io.WriteString(w, b.String())
+	return int64(n), err
+}
+
+func (m *Metrics) setLastCycle(t time.Time) {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.counters == nil {
+		m.counters = map[string]float64{}
+	}
+	m.counters["newsmd_scheduler_last_cycle_seconds"] = float64(t.Unix())
+}
