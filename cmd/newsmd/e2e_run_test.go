@@ -75,7 +75,7 @@ func TestRunDaemon(t *testing.T) {
 	_, metrics := httpGet(base + "/metrics")
 	for _, want := range []string{
 		"newsmd_articles_written_total 20",
-		`newsmd_feed_polls_total{result="ok"} 5`,
+		`newsmd_feed_polls_total{result="ok"} 6`,
 		"newsmd_fetch_duration_seconds_count 20",
 		"newsmd_publication_lag_seconds_bucket",
 		`newsmd_stories{state="written"} 20`,

@@ -68,7 +68,7 @@ func e2eConfig(t *testing.T, site *fakesite.Site, dir string) string {
 	}
 	listing := yamlFeed("china-listing", "listing", site.ListingURL("china"))
 	listing.Links = []string{`[data-testid="article-list"] article a`}
-	c.Feeds = append(c.Feeds, listing)
+	c.Feeds = append(c.Feeds, listing, yamlFeed("world-json", "json_listing", site.JSONListingURL("world")))
 	return writeYAMLConfig(t, c, dir)
 }
 
