@@ -1,9 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/newsmd/newsmd/internal/fakesite"
+	"go.yaml.in/yaml/v3"
 )
 
 func freeAddr(t *testing.T) string {
@@ -160,5 +163,60 @@ func TestRunStopsMidWork(t *testing.T) {
 	ids := storyIDs(t, ps)
 	if len(ps) != 12 || len(ids) != 12 {
 		t.Errorf("got %d posts for %d stories, want 12 each", len(ps), len(ids))
+	}
+}
+
+// BenchmarkRunIdleRSS measures the resident memory of a real newsmd run
+// that has written its stories and waits for the next poll.
+func BenchmarkRunIdleRSS(b *testing.B) {
+	for b.Loop() {
+		stories := fakesite.Stories(200, time.Date(2024, 3, 1, 6, 0, 0, 0, time.UTC))
+		site := fakesite.New(stories)
+		dir := b.TempDir()
+		c := DefaultConfig()
+		c.Output.Dir = dir + "/_posts"
+		c.Store.Path = dir + "/state.db"
+		c.Sites[0].Hosts = append(c.Sites[0].Hosts, "127.0.0.1")
+		c.Sites[0].CanonicalHost = site.Host()
+		c.Sites[0].CanonicalScheme = "http"
+		c.Fetch.Delay = 0
+		c.Server.Tick = 200 * time.Millisecond
+		c.Server.Listen = ""
+		c.Feeds = nil
+		for _, sec := range fakesite.Sections {
+			c.Feeds = append(c.Feeds, yamlFeed(sec, "rss", site.FeedURL(sec)))
+		}
+		data, _ := yaml.Marshal(c)
+		cfg := dir + "/config.yaml"
+		os.WriteFile(cfg, data, 0o644)
+		bin := buildBinary(b)
+		cmd := exec.Command(bin, "run", "--config", cfg)
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		deadline := time.Now().Add(60 * time.Second)
+		for time.Now().Before(deadline) {
+			if entries, _ := os.ReadDir(dir + "/_posts"); len(entries) == 200 {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		time.Sleep(3 * time.Second) // idle: a few ticks with nothing due
+		status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+		site.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, line := range strings.Split(string(status), "\n") {
+			for _, key := range []string{"VmRSS:", "VmHWM:"} {
+				if strings.HasPrefix(line, key) {
+					var kb float64
+					fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(line, key)), "%f", &kb)
+					b.ReportMetric(kb/1024, strings.ToLower(strings.TrimSuffix(key, ":"))+"-MB")
+				}
+			}
+		}
 	}
 }

@@ -25,6 +25,11 @@ var (
 
 func newsmdBinary(t *testing.T) string {
 	t.Helper()
+	return buildBinary(t)
+}
+
+func buildBinary(tb testing.TB) string {
+	tb.Helper()
 	binaryOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "newsmd-e2e-bin")
 		if err != nil {
@@ -39,7 +44,7 @@ func newsmdBinary(t *testing.T) string {
 		}
 	})
 	if binaryErr != nil {
-		t.Fatalf("build newsmd: %v\n%s", binaryErr, binaryPath)
+		tb.Fatalf("build newsmd: %v\n%s", binaryErr, binaryPath)
 	}
 	return binaryPath
 }
