@@ -502,3 +502,20 @@ func feedPlainText(s string) string {
 	}
 	return converter.CleanText(s)
 }
+
+// feedTTLPattern finds an RSS channel's <ttl> (minutes); gofeed's
+// universal feed does not carry it.
+var feedTTLPattern = regexp.MustCompile(`(?is)<channel\b.*?<ttl>\s*(\d{1,6})\s*</ttl>`)
+
+// FeedTTL is how long an RSS feed says it may be cached (<ttl>), or 0.
+func FeedTTL(body []byte) time.Duration {
+	m := feedTTLPattern.FindSubmatch(body)
+	if m == nil {
+		return 0
+	}
+	n, err := strconv.Atoi(string(m[1]))
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return time.Duration(n) * time.Minute
+}

@@ -312,9 +312,13 @@ func (r *Runner) pollFeed(ctx context.Context, f *Feed, onlyDue bool) (items []I
 	} else {
 		status = resp.Status
 		st.Failures, st.LastError = 0, ""
-		if age := maxAge(resp.CacheControl); age > f.Interval() {
-			// The feed says it will not change before then.
-			st.NextPoll = now.Add(age)
+		// The feed says it will not change before then.
+		wait := maxAge(resp.CacheControl)
+		if f.Type() != FeedTypeListing && f.Type() != FeedTypeJSONListing {
+			wait = max(wait, FeedTTL(resp.Body))
+		}
+		if wait > f.Interval() {
+			st.NextPoll = now.Add(wait)
 		}
 	}
 	if rerr := r.States.ReleaseFeed(ctx, f.URL(), st); rerr != nil && err == nil {
