@@ -51,7 +51,7 @@ func buildBinary(tb testing.TB) string {
 
 // e2eConfig writes a config that crawls the fake site: the zaobao rules
 // for its host, its four RSS feeds and one HTML listing, politeness off.
-func e2eConfig(t *testing.T, site *fakesite.Site, dir string) string {
+func e2eConfig(t testing.TB, site *fakesite.Site, dir string) string {
 	t.Helper()
 	c := DefaultConfig()
 	c.Output.Dir = filepath.Join(dir, "_posts")
@@ -77,7 +77,7 @@ func e2eConfig(t *testing.T, site *fakesite.Site, dir string) string {
 	return writeYAMLConfig(t, c, dir)
 }
 
-func writeYAMLConfig(t *testing.T, c *Config, dir string) string {
+func writeYAMLConfig(t testing.TB, c *Config, dir string) string {
 	t.Helper()
 	data, err := yaml.Marshal(c)
 	if err != nil {
@@ -90,7 +90,7 @@ func writeYAMLConfig(t *testing.T, c *Config, dir string) string {
 	return path
 }
 
-func readYAMLConfig(t *testing.T, path string, c *Config) {
+func readYAMLConfig(t testing.TB, path string, c *Config) {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {

@@ -96,6 +96,7 @@ type Site struct {
 
 	mu          sync.Mutex
 	stories     []Story
+	byPath      map[string]Story
 	faults      map[string][]Fault // path → faults served in order, one per request
 	requests    []Request
 	inFlight    int
@@ -105,7 +106,7 @@ type Site struct {
 
 // New starts a fake site serving stories.
 func New(stories []Story) *Site {
-	s := &Site{stories: stories, faults: map[string][]Fault{}, modified: time.Date(2024, 3, 1, 6, 0, 0, 0, time.UTC)}
+	s := &Site{stories: stories, byPath: byPath(stories), faults: map[string][]Fault{}, modified: time.Date(2024, 3, 1, 6, 0, 0, 0, time.UTC)}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
 }
@@ -141,6 +142,7 @@ func (s *Site) SetStories(stories []Story) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stories = stories
+	s.byPath = byPath(stories)
 	s.modified = s.modified.Add(time.Minute)
 }
 
@@ -201,6 +203,7 @@ func (s *Site) serve(w http.ResponseWriter, r *http.Request) {
 		s.faults[r.URL.Path] = q[1:]
 	}
 	stories := s.stories
+	paths := s.byPath
 	modified := s.modified
 	s.mu.Unlock()
 
@@ -225,12 +228,10 @@ func (s *Site) serve(w http.ResponseWriter, r *http.Request) {
 	case strings.Count(path, "/") == 2 && strings.HasPrefix(path, "/realtime/"):
 		serveListing(rec, strings.TrimPrefix(path, "/realtime/"), stories)
 	default:
-		for _, st := range stories {
-			if st.Path() == strings.TrimSuffix(strings.ReplaceAll(path, "//", "/"), "/") {
-				rec.Header().Set("Content-Type", "text/html; charset=utf-8")
-				fmt.Fprint(rec, ArticleHTML(st))
-				return
-			}
+		if st, ok := paths[strings.TrimSuffix(strings.ReplaceAll(path, "//", "/"), "/")]; ok {
+			rec.Header().Set("Content-Type", "text/html; charset=utf-8")
+			fmt.Fprint(rec, ArticleHTML(st))
+			return
 		}
 		http.NotFound(rec, r)
 	}
@@ -479,4 +480,12 @@ func base32Position(n int) string {
 		out = append(out, alphabet[(buf<<(5-bits))&31])
 	}
 	return string(out)
+}
+
+func byPath(stories []Story) map[string]Story {
+	m := make(map[string]Story, len(stories))
+	for _, st := range stories {
+		m[st.Path()] = st
+	}
+	return m
 }
