@@ -130,7 +130,7 @@ func (m *Main) usage(w io.Writer) {
 	fmt.Fprintln(w, "newsmd turns news sites into a Markdown archive of Jekyll or Hugo posts.")
 	fmt.Fprintln(w, "\nUsage: newsmd <command> [flags]\n\nCommands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun 'newsmd <command> -h' for a command's flags.")
 }
