@@ -25,6 +25,7 @@ type Config struct {
 	Store  StoreConfig          `yaml:"store"`
 	Crawl  CrawlConfig          `yaml:"crawl"`
 	Server ServerConfig         `yaml:"server"`
+	Log    LogConfig            `yaml:"log"`
 	Feeds  []crawler.FeedConfig `yaml:"feeds"`
 	Sites  []crawler.SiteConfig `yaml:"sites"`
 }
@@ -179,6 +180,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Crawl.Workers < 1 || c.Crawl.Workers > 64 {
 		bad("crawl.workers", "%d: want 1 to 64", c.Crawl.Workers)
+	}
+	if !slices.Contains([]string{"auto", "text", "json"}, c.Log.Format) {
+		bad("log.format", "%q: want auto, text or json", c.Log.Format)
+	}
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
+		bad("log.level", "%q: want debug, info, warn or error", c.Log.Level)
 	}
 	if c.Server.Listen != "" {
 		if _, _, err := net.SplitHostPort(c.Server.Listen); err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -48,9 +49,8 @@ type crawl struct {
 
 // openCrawl reads the config, opens the store and builds the runner.
 // Errors are usage errors (exit 2): configuration or store.
-func openCrawl(ctx context.Context, m *Main, configPath string, explicit bool, component string) (*crawl, error) {
-	log := newLogger(m.Stderr, slog.LevelInfo).With("component", component)
-	cfg, err := loadConfig(configPath, explicit, log)
+func openCrawl(ctx context.Context, m *Main, fl *flag.FlagSet, configPath string, component string) (*crawl, error) {
+	cfg, log, err := m.load(fl, configPath, component)
 	if err != nil {
 		return nil, err
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/url"
 	"os"
@@ -46,9 +45,7 @@ func runExtract(ctx context.Context, m *Main, args []string) error {
 	if *pageURL == "" {
 		return usageError{hintError{errors.New("extract: --url is required"), "newsmd extract --url https://www.zaobao.com/realtime/world/story20211118-1214802 [--html saved-page.html]"}}
 	}
-	baseLog := newLogger(m.Stderr, slog.LevelInfo)
-	log := baseLog.With("component", "extract")
-	cfg, err := loadConfig(*configPath, isFlagSet(fl, "config"), log)
+	cfg, log, err := m.load(fl, *configPath, "extract")
 	if err != nil {
 		return err
 	}
@@ -71,7 +68,7 @@ func runExtract(ctx context.Context, m *Main, args []string) error {
 	var page []byte
 	switch *htmlFile {
 	case "":
-		page, err = fetchOnePage(ctx, cfg, *pageURL, baseLog)
+		page, err = fetchOnePage(ctx, cfg, *pageURL, log)
 		if err != nil {
 			return hintError{err, "save the page with a browser and pass it with --html FILE to work offline"}
 		}
@@ -146,28 +143,4 @@ func isFlagSet(fl *flag.FlagSet, name string) bool {
 	set := false
 	fl.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set
-}
-
-// loadConfig reads the config file. When the user did not name one and
-// config.yaml is not in the working directory, the embedded defaults are
-// used.
-func loadConfig(path string, explicit bool, log *slog.Logger) (*Config, error) {
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) && !explicit {
-		log.Info("no config.yaml in the working directory; using the built-in defaults")
-		c := DefaultConfig()
-		return c, nil
-	}
-	if err != nil {
-		return nil, usageError{hintError{fmt.Errorf("open config: %w", err), "pass --config FILE, or run from the folder holding config.yaml"}}
-	}
-	defer f.Close()
-	c, err := ParseConfig(f)
-	if err != nil {
-		return nil, usageError{fmt.Errorf("config %s:\n%w", path, err)}
-	}
-	dir, _ := filepath.Abs(filepath.Dir(path))
-	c.Output.Dir = resolvePath(dir, c.Output.Dir)
-	c.Store.Path = resolvePath(dir, c.Store.Path)
-	return c, nil
 }

@@ -9,7 +9,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -37,6 +36,8 @@ type Main struct {
 	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
+	// Env is the environment (KEY=value); nil means the process's.
+	Env []string
 }
 
 // command is one subcommand.
@@ -54,6 +55,7 @@ func commands() []command {
 		{"import", "record the stories of an existing archive so they are never fetched", runImport},
 		{"extract", "extract one article page and print its Markdown post", runExtract},
 		{"healthcheck", "ask a running daemon whether it is healthy (exit 0 when it is)", runHealthcheck},
+		{"config", "config check: validate and print the effective configuration", runConfig},
 		{"version", "print the version", func(_ context.Context, m *Main, _ []string) error {
 			fmt.Fprintln(m.Stdout, "newsmd", Version())
 			return nil
@@ -151,17 +153,6 @@ func Version() string {
 		}
 	}
 	return "dev"
-}
-
-func slogLevelWarn() slog.Level { return slog.LevelWarn }
-
-// newLogger writes text logs to a terminal and JSON otherwise.
-func newLogger(w io.Writer, level slog.Level) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: level}
-	if f, ok := w.(*os.File); ok && isTerminal(f) {
-		return slog.New(slog.NewTextHandler(w, opts))
-	}
-	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
 func isTerminal(f *os.File) bool {

@@ -52,7 +52,7 @@ func runOnce(ctx context.Context, m *Main, args []string) error {
 	if fl.NArg() > 0 {
 		return usageError{fmt.Errorf("once: unexpected argument %q", fl.Arg(0))}
 	}
-	c, err := openCrawl(ctx, m, *config, isFlagSet(fl, "config"), "once")
+	c, err := openCrawl(ctx, m, fl, *config, "once")
 	if err != nil {
 		return err
 	}
@@ -88,7 +88,7 @@ func runBackfill(ctx context.Context, m *Main, args []string) error {
 		defer f.Close()
 		r = f
 	}
-	c, err := openCrawl(ctx, m, *config, isFlagSet(fl, "config"), "backfill")
+	c, err := openCrawl(ctx, m, fl, *config, "backfill")
 	if err != nil {
 		return err
 	}
@@ -161,7 +161,7 @@ func runImport(ctx context.Context, m *Main, args []string) error {
 		return usageError{hintError{errors.New("import: want one folder"), "newsmd import path/to/_posts"}}
 	}
 	dir := fl.Arg(0)
-	c, err := openCrawl(ctx, m, *config, isFlagSet(fl, "config"), "import")
+	c, err := openCrawl(ctx, m, fl, *config, "import")
 	if err != nil {
 		return err
 	}

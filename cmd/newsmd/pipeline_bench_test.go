@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"flag"
 	"io"
 	"net/http"
 	"os"
@@ -181,7 +182,10 @@ func BenchmarkPipeline(b *testing.B) {
 		stop := heapPeak()
 		b.StartTimer()
 
-		c, err := openCrawl(b.Context(), m, cfg, true, "once")
+		fl := flag.NewFlagSet("once", flag.ContinueOnError)
+		fl.String("config", "", "")
+		fl.Set("config", cfg)
+		c, err := openCrawl(b.Context(), m, fl, cfg, "once")
 		if err != nil {
 			b.Fatal(err)
 		}

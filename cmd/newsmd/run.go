@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/newsmd/newsmd/crawler"
@@ -26,7 +27,7 @@ func runRun(ctx context.Context, m *Main, args []string) error {
 	if err := parseFlags(fl, args); err != nil {
 		return err
 	}
-	c, err := openCrawl(ctx, m, *config, isFlagSet(fl, "config"), "run")
+	c, err := openCrawl(ctx, m, fl, *config, "run")
 	if err != nil {
 		return err
 	}
@@ -112,8 +113,7 @@ func runHealthcheck(ctx context.Context, m *Main, args []string) error {
 	}
 	u := *target
 	if u == "" {
-		log := newLogger(m.Stderr, slogLevelWarn())
-		cfg, err := loadConfig(*config, isFlagSet(fl, "config"), log)
+		cfg, _, err := m.load(fl, *config, "healthcheck")
 		if err != nil {
 			return err
 		}
@@ -150,4 +150,32 @@ func runHealthcheck(ctx context.Context, m *Main, args []string) error {
 	}
 	fmt.Fprintln(m.Stdout, "ok")
 	return nil
+}
+
+// runConfig is "config check": load the configuration as every command
+// does (file, environment overrides, validation) and print it.
+func runConfig(ctx context.Context, m *Main, args []string) error {
+	if len(args) == 0 || args[0] != "check" {
+		return usageError{hintError{errors.New("config: want a subcommand"), "newsmd config check [--config FILE] [--env]"}}
+	}
+	fl, config := newFlags(m, "config check", "Usage: newsmd config check [--config FILE] [--env]\n\nValidates the configuration (file, then NEWSMD_* environment overrides) and\nprints the effective result with secrets masked. Exit 2 when it is invalid.")
+	env := fl.Bool("env", false, "list the environment variables that override config keys instead")
+	if err := parseFlags(fl, args[1:]); err != nil {
+		return err
+	}
+	if *env {
+		for _, name := range sortedEnvNames() {
+			fmt.Fprintf(m.Stdout, "%s\t%s\n", name, strings.Join(envKeys()[name], "."))
+		}
+		return nil
+	}
+	c, _, err := m.load(fl, *config, "config")
+	if err != nil {
+		return err
+	}
+	if _, err := c.CompiledSites(); err != nil {
+		return usageError{err}
+	}
+	fmt.Fprintln(m.Stdout, "# newsmd", Version(), "effective configuration: valid")
+	return writeEffective(m.Stdout, c)
 }

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+)
+
+func runEnv(t *testing.T, env []string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Env: env}
+	code := m.Run(context.Background(), args)
+	return code, out.String(), errb.String()
+}
+
+func TestEnvOverrides(t *testing.T) {
+	env := []string{
+		"NEWSMD_CONFIG=../../config.yaml",
+		"NEWSMD_OUTPUT_DIR=/data/archive/_posts",
+		"NEWSMD_FETCH_DELAY=3s",
+		"NEWSMD_OUTPUT_TAGS=[新闻, zaobao]",
+		"NEWSMD_SERVER_LISTEN=0.0.0.0:9180",
+		"NEWSMD_FETCH_ROBOTS_TXT=false",
+		"NEWSMD_LOG_FORMAT=json",
+		"PATH=/usr/bin",
+	}
+	code, out, errOut := runEnv(t, env, "config", "check")
+	if code != 0 {
+		t.Fatalf("config check: exit %d\n%s", code, errOut)
+	}
+	var got Config
+	if err := yaml.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("output is not YAML: %v\n%s", err, out)
+	}
+	if got.Output.Dir != "/data/archive/_posts" || got.Fetch.Delay.String() != "3s" || strings.Join(got.Output.Tags, ",") != "新闻,zaobao" ||
+		got.Server.Listen != "0.0.0.0:9180" || got.Fetch.RobotsTxt || got.Log.Format != "json" {
+		t.Errorf("overrides not applied: %+v %+v %+v", got.Output, got.Fetch, got.Server)
+	}
+	if len(got.Sites) != 1 || len(got.Feeds) != 4 {
+		t.Errorf("the file's sites and feeds were lost")
+	}
+
+	for _, tt := range []struct {
+		env  string
+		want string
+	}{
+		{"NEWSMD_FETCH_DELAY=soon", "NEWSMD_FETCH_DELAY (fetch.delay)"},
+		{"NEWSMD_OUTPUT_COLOUR=blue", "NEWSMD_OUTPUT_COLOUR: no such setting"},
+		{"NEWSMD_OUTPUT_PROFILE=wordpress", "output.profile"},
+		{"NEWSMD_CONFIG=/nonexistent.yaml", "open config"},
+	} {
+		code, _, errOut := runEnv(t, []string{tt.env, "NEWSMD_CONFIG=../../config.yaml"}, "config", "check")
+		if code != exitUsage || !strings.Contains(errOut, tt.want) {
+			t.Errorf("%s: exit %d, stderr %q; want exit 2 naming %q", tt.env, code, errOut, tt.want)
+		}
+	}
+}
+
+// TestEveryKeyHasAVariable: each scalar key of config.yaml outside the
+// lists of mappings can be set from the environment.
+func TestEveryKeyHasAVariable(t *testing.T) {
+	vars := map[string]bool{}
+	for _, path := range envKeys() {
+		vars[strings.Join(path, ".")] = true
+	}
+	for _, k := range configKeys(t) {
+		if strings.Contains(k, "[]") || !strings.Contains(k, ".") {
+			continue // lists of mappings are edited in the file; sections hold keys
+		}
+		if !vars[k] {
+			t.Errorf("%s has no environment variable", k)
+		}
+	}
+	code, out, _ := runEnv(t, nil, "config", "check", "--env")
+	if code != 0 || !strings.Contains(out, "NEWSMD_OUTPUT_DIR\toutput.dir") {
+		t.Errorf("config check --env: exit %d\n%s", code, out)
+	}
+}
+
+// configKeys lists every key of the documented config.yaml: "output.dir",
+// and "feeds[].url" for keys inside lists.
+func configKeys(t *testing.T) []string {
+	t.Helper()
+	data, err := os.ReadFile("../../config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	var keys []string
+	var walk func(n *yaml.Node, path string)
+	walk = func(n *yaml.Node, path string) {
+		switch n.Kind {
+		case yaml.DocumentNode:
+			walk(n.Content[0], path)
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				p := n.Content[i].Value
+				if path != "" {
+					p = path + "." + p
+				}
+				if !seen[p] {
+					seen[p] = true
+					keys = append(keys, p)
+				}
+				walk(n.Content[i+1], p)
+			}
+		case yaml.SequenceNode:
+			for _, c := range n.Content {
+				if c.Kind == yaml.MappingNode {
+					walk(c, path+"[]")
+				}
+			}
+		}
+	}
+	walk(&root, "")
+	return keys
+}
+
+// TestReadmeDocumentsEveryKey: every key of config.yaml is in the README:
+// top-level and section keys by their path (`output.dir`), keys inside
+// lists by their name (`interval`).
+func TestReadmeDocumentsEveryKey(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range configKeys(t) {
+		want := "`" + k + "`"
+		if strings.Contains(k, "[]") {
+			want = "`" + k[strings.LastIndex(k, ".")+1:] + "`"
+		} else if !strings.Contains(k, ".") {
+			continue // a section: its keys are checked
+		}
+		if !bytes.Contains(readme, []byte(want)) {
+			t.Errorf("README does not document %s (looked for %s)", k, want)
+		}
+	}
+}
+
+func TestConfigCheckMasksSecrets(t *testing.T) {
+	dir := t.TempDir()
+	c := DefaultConfig()
+	c.Feeds[0].URL = "https://reader:hunter2@feeds.example.com/zaobao?page=1"
+	cfg := writeYAMLConfig(t, c, dir)
+	code, out, errOut := runEnv(t, nil, "config", "check", "--config", cfg)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if strings.Contains(out, "hunter2") || !strings.Contains(out, "https://reader:***@feeds.example.com") {
+		t.Errorf("password not masked:\n%s", out)
+	}
+	if !strings.Contains(out, "store:\n  path: "+filepath.Join(dir, "archive/newsmd.db")) {
+		t.Errorf("store path not resolved against the config's folder:\n%.600s", out)
+	}
+}
