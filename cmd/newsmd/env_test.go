@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -162,4 +163,41 @@ func TestConfigCheckMasksSecrets(t *testing.T) {
 	if !strings.Contains(out, "store:\n  path: "+filepath.Join(dir, "archive/newsmd.db")) {
 		t.Errorf("store path not resolved against the config's folder:\n%.600s", out)
 	}
+}
+
+// TestKubernetesConfigMapIsConfigYAML: the example ConfigMap carries the
+// documented config.yaml, so the recipe never drifts from it.
+func TestKubernetesConfigMapIsConfigYAML(t *testing.T) {
+	data, err := os.ReadFile("../../examples/kubernetes/deployment.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := os.ReadFile("../../config.yaml")
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var obj struct {
+			Kind string            `yaml:"kind"`
+			Data map[string]string `yaml:"data"`
+		}
+		if err := dec.Decode(&obj); err != nil {
+			break
+		}
+		if obj.Kind == "ConfigMap" {
+			if got := obj.Data["config.yaml"]; got != string(want) {
+				t.Errorf("the ConfigMap's config.yaml differs from config.yaml %s", firstLineDiff(got, string(want)))
+			}
+			return
+		}
+	}
+	t.Fatal("no ConfigMap in examples/kubernetes/deployment.yaml")
+}
+
+func firstLineDiff(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := 0; i < len(al) && i < len(bl); i++ {
+		if al[i] != bl[i] {
+			return "at line " + strconv.Itoa(i+1) + ": " + strconv.Quote(al[i]) + " vs " + strconv.Quote(bl[i])
+		}
+	}
+	return "in length"
 }
