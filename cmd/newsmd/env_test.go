@@ -201,3 +201,29 @@ func firstLineDiff(a, b string) string {
 	}
 	return "in length"
 }
+
+// TestReadmeSetupCommands: the README's two set-up commands are the main
+// job (once, which the end-to-end tests run against a fake site) and the
+// test command, which CI runs.
+func TestReadmeSetupCommands(t *testing.T) {
+	readme, _ := os.ReadFile("../../README.md")
+	ci, _ := os.ReadFile("../../.ci/run")
+	_, setup, ok := strings.Cut(string(readme), "## Set up")
+	if !ok {
+		t.Fatal("README has no Set up section")
+	}
+	block := setup[strings.Index(setup, "```sh")+5:]
+	block = block[:strings.Index(block, "```")]
+	var cmds []string
+	for _, l := range strings.Split(block, "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			cmds = append(cmds, l)
+		}
+	}
+	if len(cmds) != 2 || cmds[0] != "go run ./cmd/newsmd once" || cmds[1] != "go test -race ./..." {
+		t.Fatalf("set-up commands: got %q", cmds)
+	}
+	if !strings.Contains(string(ci), "go test -race -count=1 ./...") {
+		t.Errorf(".ci/run does not run the README's test command")
+	}
+}

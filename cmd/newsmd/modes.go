@@ -59,6 +59,7 @@ func runOnce(ctx context.Context, m *Main, args []string) error {
 	defer c.Close()
 	sum, err := c.runner.Once(ctx)
 	fmt.Fprintln(m.Stdout, sum)
+	c.log.Info("once done", "summary", sum.String())
 	if err != nil {
 		return usageError{fmt.Errorf("once: %w", err)}
 	}
