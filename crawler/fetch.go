@@ -207,7 +207,25 @@ type Fetcher struct {
 
 	mu    sync.Mutex
 	hosts map[string]*fetchHost
+
+	gate HostGate // shared politeness across workers; nil: this process only
 }
+
+// HostGate shares each host's politeness budget among all the workers
+// (processes, machines) that fetch from it, so that it is not multiplied
+// by their number. Acquire blocks until a request to host may start:
+// fewer than concurrency requests in flight across all workers, at least
+// gap after the previous start, and not before a time any worker learnt
+// from the host (Retry-After, host backoff). The returned release ends
+// the request. Defer records such a time for everyone.
+type HostGate interface {
+	Acquire(ctx context.Context, host string, concurrency int, gap time.Duration) (release func(), err error)
+	Defer(ctx context.Context, host string, until time.Time) error
+}
+
+// ShareHosts makes f take its per-host budget from gate, shared with the
+// other workers, instead of keeping it to itself.
+func (f *Fetcher) ShareHosts(gate HostGate) { f.gate = gate }
 
 // fetchHost is the politeness and health state of one host (host:port).
 type fetchHost struct {
@@ -311,11 +329,17 @@ func (f *Fetcher) Get(ctx context.Context, rawURL string, cond Conditional) (*Re
 		}
 		if d := h.failed(f.now(), f.cfg.HostBackoffMax); d > 0 {
 			f.log.Warn("host backed off", "url", rawURL, "host", u.Host, "wait", d)
+			f.deferHost(ctx, u.Host, f.now().Add(d))
 		}
 		if attempt > f.cfg.Retries {
 			return nil, fmt.Errorf("%w (gave up after %d attempts)", err, attempt)
 		}
 		wait := f.fetchWait(err, attempt)
+		var ra *HTTPError
+		if errors.As(err, &ra) && ra.RetryAfter > 0 {
+			// The host asked everyone to wait, not only this worker.
+			f.deferHost(ctx, u.Host, f.now().Add(wait))
+		}
 		args := []any{"url", rawURL, "attempt", attempt, "wait", wait, "error", err}
 		var he *HTTPError
 		if errors.As(err, &he) {
@@ -330,7 +354,7 @@ func (f *Fetcher) Get(ctx context.Context, rawURL string, cond Conditional) (*Re
 
 // fetchAttempt makes one request under the host's politeness rules.
 func (f *Fetcher) fetchAttempt(ctx context.Context, h *fetchHost, u *url.URL, rawURL string, hdr http.Header) (*Response, error) {
-	release, err := f.fetchAcquire(ctx, h)
+	release, err := f.fetchAcquire(ctx, h, u.Host)
 	if err != nil {
 		return nil, err
 	}
@@ -356,7 +380,7 @@ func (f *Fetcher) fetchAttempt(ctx context.Context, h *fetchHost, u *url.URL, ra
 
 // fetchAcquire takes one of the host's slots and waits for the host's
 // next start time. The returned func gives the slot back.
-func (f *Fetcher) fetchAcquire(ctx context.Context, h *fetchHost) (func(), error) {
+func (f *Fetcher) fetchAcquire(ctx context.Context, h *fetchHost, host string) (func(), error) {
 	select {
 	case h.slots <- struct{}{}:
 	case <-ctx.Done():
@@ -366,6 +390,16 @@ func (f *Fetcher) fetchAcquire(ctx context.Context, h *fetchHost) (func(), error
 	gap := f.cfg.Delay
 	if f.cfg.RandomDelay > 0 {
 		gap += time.Duration(f.jitter(int64(f.cfg.RandomDelay)))
+	}
+	if f.gate != nil {
+		// The shared budget spaces the starts of all workers; ours only
+		// bounds what this process has in flight.
+		shared, err := f.gate.Acquire(ctx, host, f.cfg.Concurrency, gap)
+		if err != nil {
+			release()
+			return nil, fmt.Errorf("host budget for %s: %w", host, err)
+		}
+		return func() { shared(); release() }, nil
 	}
 	h.mu.Lock()
 	now := f.now()
@@ -663,4 +697,14 @@ func (b *fetchLimitedBody) Read(p []byte) (int, error) {
 		return 0, fmt.Errorf("%w (over %d bytes)", ErrTooLarge, b.max)
 	}
 	return n, err
+}
+
+// deferHost tells the other workers to leave host alone until then.
+func (f *Fetcher) deferHost(ctx context.Context, host string, until time.Time) {
+	if f.gate == nil {
+		return
+	}
+	if err := f.gate.Defer(ctx, host, until); err != nil {
+		f.log.Warn("could not share a host's wait", "host", host, "error", err)
+	}
 }
