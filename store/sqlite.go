@@ -8,10 +8,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -47,8 +45,12 @@ const busyTimeout = 10 * time.Second
 // a duplicate file. One more fsync per commit is cheap next to fetching a
 // page.
 type SQLite struct {
-	w, r *sql.DB
+	w, r    *sql.DB
+	applied []string // migrations applied when opened
 }
+
+// Applied lists the migrations OpenSQLite applied.
+func (s *SQLite) Applied() []string { return s.applied }
 
 var _ Backend = (*SQLite)(nil)
 
@@ -69,7 +71,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxIdleTime(0)
 	s := &SQLite{w: w}
-	if err := s.migrate(ctx); err != nil {
+	if s.applied, err = s.Migrate(ctx); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
@@ -82,49 +84,46 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	return s, nil
 }
 
-// migrate applies, in order, each migration not yet in schema_migrations,
-// each in its own transaction: processes opening a new store together
-// apply each migration once.
-func (s *SQLite) migrate(ctx context.Context) error {
-	names, err := fs.Glob(sqliteMigrations, "migrations/sqlite/*.sql")
+// Migrate applies, in order, each migration not yet in schema_migrations,
+// each in its own transaction, and returns the names of those it applied:
+// processes opening a new store together apply each migration once.
+// OpenSQLite calls it; `newsmd migrate` reports what it did.
+func (s *SQLite) Migrate(ctx context.Context) (applied []string, err error) {
+	migs, err := readMigrations(sqliteMigrations, "migrations/sqlite")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	sort.Strings(names)
 	if err := s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 			version    INTEGER PRIMARY KEY,
 			applied_at INTEGER NOT NULL)`)
 		return err
 	}); err != nil {
-		return fmt.Errorf("migrate: %w", err)
+		return nil, fmt.Errorf("migrate: %w", err)
 	}
-	for _, name := range names {
-		prefix, _, _ := strings.Cut(filepath.Base(name), "_")
-		version, err := strconv.Atoi(prefix)
-		if err != nil {
-			return fmt.Errorf("migrate: %s: no version number", name)
-		}
-		script, err := sqliteMigrations.ReadFile(name)
-		if err != nil {
-			return err
-		}
+	for _, m := range migs {
+		var done bool
 		err = s.write(ctx, func(tx *sql.Tx) error {
+			done = false
 			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil || n > 0 {
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n); err != nil || n > 0 {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, string(script)); err != nil {
+			if _, err := tx.ExecContext(ctx, m.script); err != nil {
 				return err
 			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, version, time.Now().UnixMicro())
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, m.version, time.Now().UnixMicro())
+			done = err == nil
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("migrate %s: %w", filepath.Base(name), err)
+			return applied, fmt.Errorf("migrate %s: %w", m.name, err)
+		}
+		if done {
+			applied = append(applied, m.name)
 		}
 	}
-	return nil
+	return applied, nil
 }
 
 // write runs fn in an immediate transaction, retrying it when SQLite

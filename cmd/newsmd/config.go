@@ -175,8 +175,19 @@ func (c *Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.Fetch.Validate("fetch")...)
-	if strings.TrimSpace(c.Store.Path) == "" {
-		bad("store.path", "required")
+	switch c.Store.Driver {
+	case "sqlite":
+		if strings.TrimSpace(c.Store.Path) == "" {
+			bad("store.path", "required with the sqlite driver")
+		}
+	case "postgres":
+		if strings.TrimSpace(c.Store.DSN) == "" {
+			bad("store.dsn", "required with the postgres driver (postgres://user@host:5432/db)")
+		} else if strings.Contains(maskURLPassword(c.Store.DSN), "***") {
+			bad("store.dsn", "holds a password: put it in NEWSMD_STORE_PASSWORD instead, so the config file holds no secret")
+		}
+	default:
+		bad("store.driver", "%q: want sqlite or postgres", c.Store.Driver)
 	}
 	if c.Crawl.Workers < 1 || c.Crawl.Workers > 64 {
 		bad("crawl.workers", "%d: want 1 to 64", c.Crawl.Workers)

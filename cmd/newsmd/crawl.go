@@ -19,8 +19,46 @@ import (
 
 // StoreConfig is where the state lives.
 type StoreConfig struct {
+	// Driver is sqlite (one machine; the default) or postgres (several
+	// workers sharing one database).
+	Driver string `yaml:"driver"`
 	// Path of the SQLite database.
 	Path string `yaml:"path"`
+	// DSN of the PostgreSQL database (postgres://user@host:5432/db), without
+	// the password: that goes in Password, set from the environment
+	// (NEWSMD_STORE_PASSWORD), so the config file holds no secret.
+	DSN      string `yaml:"dsn"`
+	Password string `yaml:"password"`
+}
+
+// backend opens the configured store backend.
+type backend interface {
+	store.Backend
+	Migrate(ctx context.Context) ([]string, error)
+	Applied() []string
+}
+
+func openBackend(ctx context.Context, sc StoreConfig) (backend, string, error) {
+	switch sc.Driver {
+	case "postgres":
+		dsn := sc.DSN
+		if sc.Password != "" {
+			u, err := url.Parse(dsn)
+			if err != nil || u.Scheme == "" {
+				return nil, "", fmt.Errorf("store.dsn: want a URL (postgres://user@host:5432/db) when store.password is set")
+			}
+			u.User = url.UserPassword(u.User.Username(), sc.Password)
+			dsn = u.String()
+		}
+		db, err := store.OpenPostgres(ctx, dsn)
+		return db, maskURLPassword(sc.DSN), err
+	default:
+		if err := os.MkdirAll(filepath.Dir(sc.Path), 0o755); err != nil {
+			return nil, sc.Path, err
+		}
+		db, err := store.OpenSQLite(ctx, sc.Path)
+		return db, sc.Path, err
+	}
 }
 
 // CrawlConfig tunes the work of once, run and backfill.
@@ -83,12 +121,9 @@ func openCrawl(ctx context.Context, m *Main, fl *flag.FlagSet, configPath string
 	if err != nil {
 		return nil, usageError{err}
 	}
-	if err := os.MkdirAll(filepath.Dir(cfg.Store.Path), 0o755); err != nil {
-		return nil, usageError{hintError{fmt.Errorf("store folder: %w", err), "set store.path to a writable place"}}
-	}
-	db, err := store.OpenSQLite(ctx, cfg.Store.Path)
+	db, where, err := openBackend(ctx, cfg.Store)
 	if err != nil {
-		return nil, usageError{hintError{fmt.Errorf("open store %s: %w", cfg.Store.Path, err), "check store.path; another program may hold the file"}}
+		return nil, usageError{hintError{fmt.Errorf("open store %s: %w", where, err), "check store.path (sqlite) or store.dsn and NEWSMD_STORE_PASSWORD (postgres), and that the database is up"}}
 	}
 	if n, err := store.CleanTemp(cfg.Output.Dir, cfg.Crawl.Lease); err != nil {
 		log.Warn("could not clean temporary files", "error", err)

@@ -160,7 +160,7 @@ func TestConfigCheckMasksSecrets(t *testing.T) {
 	if strings.Contains(out, "hunter2") || !strings.Contains(out, "https://reader:***@feeds.example.com") {
 		t.Errorf("password not masked:\n%s", out)
 	}
-	if !strings.Contains(out, "store:\n  path: "+filepath.Join(dir, "archive/newsmd.db")) {
+	if !strings.Contains(out, "\n  path: "+filepath.Join(dir, "archive/newsmd.db")+"\n") {
 		t.Errorf("store path not resolved against the config's folder:\n%.600s", out)
 	}
 }

@@ -56,6 +56,7 @@ func commands() []command {
 		{"extract", "extract one article page and print its Markdown post", runExtract},
 		{"healthcheck", "ask a running daemon whether it is healthy (exit 0 when it is)", runHealthcheck},
 		{"config", "config check: validate and print the effective configuration", runConfig},
+		{"migrate", "apply the store's schema migrations", runMigrate},
 		{"version", "print the version", func(_ context.Context, m *Main, _ []string) error {
 			fmt.Fprintln(m.Stdout, "newsmd", Version())
 			return nil
