@@ -125,6 +125,16 @@ func openCrawl(ctx context.Context, m *Main, fl *flag.FlagSet, configPath string
 	if err != nil {
 		return nil, usageError{hintError{fmt.Errorf("open store %s: %w", where, err), "check store.path (sqlite) or store.dsn and NEWSMD_STORE_PASSWORD (postgres), and that the database is up"}}
 	}
+	if cfg.Store.Driver == "postgres" {
+		// Workers sharing a database share each host's budget too, so
+		// that politeness is not multiplied by their number. A slot of a
+		// killed worker frees itself after a request could have ended.
+		gate, err := store.NewHostGate(db, 2*cfg.Fetch.Timeout+10*time.Second)
+		if err != nil {
+			return nil, usageError{err}
+		}
+		fetcher.ShareHosts(gate)
+	}
 	if n, err := store.CleanTemp(cfg.Output.Dir, cfg.Crawl.Lease); err != nil {
 		log.Warn("could not clean temporary files", "error", err)
 	} else if n > 0 {
