@@ -354,16 +354,16 @@ func (f *Fetcher) Get(ctx context.Context, rawURL string, cond Conditional) (*Re
 
 // fetchAttempt makes one request under the host's politeness rules.
 func (f *Fetcher) fetchAttempt(ctx context.Context, h *fetchHost, u *url.URL, rawURL string, hdr http.Header) (*Response, error) {
-	release, err := f.fetchAcquire(ctx, h, u.Host)
-	if err != nil {
-		return nil, err
-	}
-	defer release()
 	if f.cfg.RobotsTxt {
 		if err := f.fetchRobots(ctx, h, u, hdr); err != nil {
 			return nil, fmt.Errorf("fetch %s: %w", rawURL, err)
 		}
 	}
+	release, err := f.fetchAcquire(ctx, h, u.Host)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	resp, err := f.fetchDo(ctx, rawURL, hdr.Clone())
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", rawURL, err)
@@ -510,7 +510,14 @@ func (f *Fetcher) fetchRobots(ctx context.Context, h *fetchHost, u *url.URL, hdr
 		robotsURL := u.Scheme + "://" + u.Host + "/robots.txt"
 		rh := http.Header{}
 		rh.Set("User-Agent", hdr.Get("User-Agent"))
+		// robots.txt is a request like any other: it takes a slot and
+		// keeps the host's delay before the page that follows.
+		release, err := f.fetchAcquire(ctx, h, u.Host)
+		if err != nil {
+			return err
+		}
 		resp, err := f.fetchDo(ctx, robotsURL, rh)
+		release()
 		var rules *robotstxt.RobotsData
 		switch {
 		case err != nil && fetchTemporary(err):

@@ -80,6 +80,12 @@ type Runner struct {
 	Metrics *Metrics
 	// Tick is how often Run looks for feeds due for a poll; 0 means 5s.
 	Tick time.Duration
+	// Takeover is how soon a feed is polled again when the worker that
+	// polled it may have died before recording its stories (crawl.lease).
+	Takeover time.Duration
+	// Housekeeping, when set, runs at the end of each of Run's cycles
+	// (cmd removes the temporary files of killed writers with it).
+	Housekeeping func()
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 
@@ -178,6 +184,9 @@ func (r *Runner) Run(ctx context.Context) error {
 		}
 		if sum.FeedsPolled+sum.FeedsFailed+sum.Written+sum.Failed > 0 {
 			r.Log.Info("cycle done", "summary", sum.String())
+		}
+		if r.Housekeeping != nil {
+			r.Housekeeping()
 		}
 		now := r.now()
 		r.lastCycle.Store(now.UnixNano())
@@ -321,6 +330,14 @@ func (r *Runner) pollFeed(ctx context.Context, f *Feed, onlyDue bool) (items []I
 			st.NextPoll = now.Add(wait)
 		}
 	}
+	// Until its stories are recorded, the feed is due again after the
+	// takeover time: if this worker dies on the way, another polls it
+	// then instead of after the whole interval.
+	next := st.NextPoll
+	pending := err == nil && status != http.StatusNotModified && len(items) > 0
+	if pending && r.Takeover > 0 {
+		st.NextPoll = now.Add(r.Takeover)
+	}
 	if rerr := r.States.ReleaseFeed(ctx, f.URL(), st); rerr != nil && err == nil {
 		err = fmt.Errorf("save feed state %s: %w", f.URL(), rerr)
 	}
@@ -328,7 +345,7 @@ func (r *Runner) pollFeed(ctx context.Context, f *Feed, onlyDue bool) (items []I
 		return nil, 0, nil, err
 	}
 	r.Log.Info("feed polled", "feed_url", f.URL(), "status", status, "items", len(items))
-	if status == http.StatusNotModified || (resp.ETag == st.ETag && resp.LastModified == st.LastModified) {
+	if !pending && (status == http.StatusNotModified || (resp.ETag == st.ETag && resp.LastModified == st.LastModified)) {
 		return items, status, nil, nil
 	}
 	etag, lastModified := resp.ETag, resp.LastModified
@@ -340,6 +357,9 @@ func (r *Runner) pollFeed(ctx context.Context, f *Feed, onlyDue bool) (items []I
 			return err
 		}
 		cur.ETag, cur.LastModified = etag, lastModified
+		if cur.LastPoll.Equal(now) || cur.NextPoll.Before(next) {
+			cur.NextPoll = next
+		}
 		if err := r.States.ReleaseFeed(ctx, f.URL(), cur); err != nil {
 			return fmt.Errorf("save feed state %s: %w", f.URL(), err)
 		}

@@ -13,11 +13,15 @@ import (
 )
 
 // hostBudget is what a backend offers for sharing hosts' politeness: one
-// atomic step that takes a request slot for host when the host's budget
-// allows it now (fewer than concurrency slots held, the next start and any
-// not-before time passed) and otherwise says how long to wait.
+// atomic step that, when fewer than concurrency slots of host are held,
+// takes one and reserves the next start time (the later of the host's
+// next start and not-before time, then pushes the next start one gap
+// further), returning how long to wait for it; otherwise it says how long
+// to wait before asking again. Starts are scheduled, like the in-process
+// fetcher does, so that the time between taking a slot and sending does
+// not shorten the gap a host sees.
 type hostBudget interface {
-	takeHostSlot(ctx context.Context, host, token string, concurrency int, gap, lease time.Duration, now time.Time) (wait time.Duration, err error)
+	takeHostSlot(ctx context.Context, host, token string, concurrency int, gap, lease time.Duration, now time.Time) (reserved bool, wait time.Duration, err error)
 	freeHostSlot(ctx context.Context, token string) error
 	deferHost(ctx context.Context, host string, until time.Time) error
 }
@@ -48,25 +52,44 @@ func NewHostGate(b Backend, lease time.Duration) (*HostGate, error) {
 // returns the func that frees it.
 func (g *HostGate) Acquire(ctx context.Context, host string, concurrency int, gap time.Duration) (func(), error) {
 	token := newToken()
+	// A few milliseconds more than the gap between workers: the time from
+	// reserving a start to the request reaching the host varies with
+	// each process's scheduling, and the host must never see less.
+	gap += gateMargin + gap/20
 	for {
-		wait, err := g.b.takeHostSlot(ctx, host, token, concurrency, gap, g.lease, g.now())
+		now := g.now()
+		reserved, wait, err := g.b.takeHostSlot(ctx, host, token, concurrency, gap, g.lease, now)
 		if err != nil {
 			return nil, fmt.Errorf("host slot %s: %w", host, err)
 		}
-		if wait <= 0 {
-			return func() {
-				// The request is over even when its context is not.
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				defer cancel()
-				g.b.freeHostSlot(ctx, token)
-			}, nil
+		release := func() {
+			// The request is over even when its context is not.
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			g.b.freeHostSlot(ctx, token)
 		}
-		t := time.NewTimer(min(max(wait, 5*time.Millisecond), time.Second))
+		if reserved && wait <= 0 {
+			return release, nil
+		}
+		if reserved {
+			// The start was reserved for now+wait: the transaction's own
+			// time counts towards it.
+			wait = now.Add(wait).Sub(g.now())
+		} else {
+			wait = min(max(wait, slotWait), time.Second)
+		}
+		t := time.NewTimer(max(wait, 0))
 		select {
 		case <-ctx.Done():
 			t.Stop()
+			if reserved {
+				release()
+			}
 			return nil, ctx.Err()
 		case <-t.C:
+		}
+		if reserved {
+			return release, nil
 		}
 	}
 }
@@ -82,11 +105,22 @@ func newToken() string {
 	return hex.EncodeToString(b[:])
 }
 
+// gateMargin is added to the gap between two workers' requests to a host.
+const gateMargin = 10 * time.Millisecond
+
 // slotWait is how long a worker waits before trying again for a full host.
 const slotWait = 10 * time.Millisecond
 
-func (s *SQLite) takeHostSlot(ctx context.Context, host, token string, concurrency int, gap, lease time.Duration, now time.Time) (time.Duration, error) {
-	var wait time.Duration
+// maxReservation is the furthest ahead a start is reserved; a host that
+// asked for a longer wait (Retry-After) is asked again closer to the time,
+// so that no slot is held idle for long.
+const maxReservation = time.Second
+
+func (s *SQLite) takeHostSlot(ctx context.Context, host, token string, concurrency int, gap, lease time.Duration, now time.Time) (bool, time.Duration, error) {
+	var (
+		reserved bool
+		wait     time.Duration
+	)
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO hosts (host) VALUES (?) ON CONFLICT (host) DO NOTHING`, host); err != nil {
 			return err
@@ -100,22 +134,20 @@ func (s *SQLite) takeHostSlot(ctx context.Context, host, token string, concurren
 			return err
 		}
 		start := max(micro(now), next, notBefore)
-		switch {
-		case start > micro(now):
-			wait = time.Duration(start-micro(now)) * time.Microsecond
-			return nil
-		case held >= concurrency:
-			wait = slotWait
+		wait = time.Duration(start-micro(now)) * time.Microsecond
+		if held >= concurrency || wait > maxReservation {
+			reserved = false
+			wait = max(wait-maxReservation, slotWait)
 			return nil
 		}
-		wait = 0
-		if _, err := tx.ExecContext(ctx, `INSERT INTO host_slots (token, host, lease_until) VALUES (?, ?, ?)`, token, host, micro(now.Add(lease))); err != nil {
+		reserved = true
+		if _, err := tx.ExecContext(ctx, `INSERT INTO host_slots (token, host, lease_until) VALUES (?, ?, ?)`, token, host, micro(now.Add(wait+lease))); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE hosts SET next_start = ? WHERE host = ?`, micro(now.Add(gap)), host)
+		_, err := tx.ExecContext(ctx, `UPDATE hosts SET next_start = ? WHERE host = ?`, start+gap.Microseconds(), host)
 		return err
 	})
-	return wait, err
+	return reserved, wait, err
 }
 
 func (s *SQLite) freeHostSlot(ctx context.Context, token string) error {
@@ -133,8 +165,11 @@ func (s *SQLite) deferHost(ctx context.Context, host string, until time.Time) er
 	})
 }
 
-func (p *Postgres) takeHostSlot(ctx context.Context, host, token string, concurrency int, gap, lease time.Duration, now time.Time) (time.Duration, error) {
-	var wait time.Duration
+func (p *Postgres) takeHostSlot(ctx context.Context, host, token string, concurrency int, gap, lease time.Duration, now time.Time) (bool, time.Duration, error) {
+	var (
+		reserved bool
+		wait     time.Duration
+	)
 	err := p.write(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO hosts (host) VALUES ($1) ON CONFLICT (host) DO NOTHING`, host); err != nil {
 			return err
@@ -157,22 +192,20 @@ func (p *Postgres) takeHostSlot(ctx context.Context, host, token string, concurr
 				start = t
 			}
 		}
-		switch {
-		case start.After(now):
-			wait = start.Sub(now)
-			return nil
-		case held >= concurrency:
-			wait = slotWait
+		wait = start.Sub(now)
+		if held >= concurrency || wait > maxReservation {
+			reserved = false
+			wait = max(wait-maxReservation, slotWait)
 			return nil
 		}
-		wait = 0
-		if _, err := tx.Exec(ctx, `INSERT INTO host_slots (token, host, lease_until) VALUES ($1, $2, $3)`, token, host, pgTime(now.Add(lease))); err != nil {
+		reserved = true
+		if _, err := tx.Exec(ctx, `INSERT INTO host_slots (token, host, lease_until) VALUES ($1, $2, $3)`, token, host, pgTime(now.Add(wait+lease))); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `UPDATE hosts SET next_start = $1 WHERE host = $2`, pgTime(now.Add(gap)), host)
+		_, err := tx.Exec(ctx, `UPDATE hosts SET next_start = $1 WHERE host = $2`, pgTime(start.Add(gap)), host)
 		return err
 	})
-	return wait, err
+	return reserved, wait, err
 }
 
 func (p *Postgres) freeHostSlot(ctx context.Context, token string) error {

@@ -147,7 +147,7 @@ func openCrawl(ctx context.Context, m *Main, fl *flag.FlagSet, configPath string
 	c.runner = &crawler.Runner{
 		Fetcher: fetcher, Sites: sites, Feeds: feeds, Converter: conv,
 		Claims: adapter, Retries: adapter, States: adapter,
-		Log: log, Workers: cfg.Crawl.Workers, RetryDelay: cfg.Crawl.RetryDelay,
+		Log: log, Workers: cfg.Crawl.Workers, RetryDelay: cfg.Crawl.RetryDelay, Takeover: cfg.Crawl.Lease,
 	}
 	return c, nil
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/newsmd/newsmd/crawler"
+	"github.com/newsmd/newsmd/store"
 )
 
 // ServerConfig is the daemon's HTTP listener.
@@ -35,6 +36,13 @@ func runRun(ctx context.Context, m *Main, args []string) error {
 	metrics := &crawler.Metrics{}
 	c.runner.Metrics = metrics
 	c.runner.Tick = c.cfg.Server.Tick
+	c.runner.Housekeeping = func() {
+		// Leftovers of a worker killed on this host: its story was not
+		// marked written and is written again by whoever takes it over.
+		if n, err := store.CleanTemp(c.cfg.Output.Dir, c.cfg.Crawl.Lease); err == nil && n > 0 {
+			c.log.Info("removed temporary files of killed writers", "count", n)
+		}
+	}
 
 	var srv *http.Server
 	if addr := c.cfg.Server.Listen; addr != "" {
