@@ -212,9 +212,28 @@ func (r *Runner) LastCycle() time.Time {
 func (r *Runner) cycle(ctx context.Context, onlyDue bool) (Summary, error) {
 	var sum Summary
 	seen := map[string]bool{}
-	var items []Item
-	var commits []func(context.Context) error
-	for _, f := range r.Feeds {
+	add := func(s Summary) {
+		sum.New += s.New
+		sum.Written += s.Written
+		sum.Duplicate += s.Duplicate
+		sum.Failed += s.Failed
+		for k, v := range s.FailedBy {
+			if sum.FailedBy == nil {
+				sum.FailedBy = map[string]int{}
+			}
+			sum.FailedBy[k] += v
+		}
+	}
+	// Each feed's stories are handled right after it is polled, so that
+	// workers sharing a store spread the feeds between them: while one
+	// writes a feed's stories, the others poll the next feeds. Workers
+	// start at different feeds.
+	offset := 0
+	if n := len(r.Feeds); n > 1 && onlyDue {
+		offset = rand.IntN(n)
+	}
+	for i := range r.Feeds {
+		f := r.Feeds[(i+offset)%len(r.Feeds)]
 		if ctx.Err() != nil {
 			return sum, ctx.Err()
 		}
@@ -234,13 +253,23 @@ func (r *Runner) cycle(ctx context.Context, onlyDue bool) (Summary, error) {
 			r.Metrics.add("newsmd_feed_polls_total", 1, "result", "ok")
 		}
 		sum.FeedsPolled++
-		if commit != nil {
-			commits = append(commits, commit)
-		}
+		var items []Item
 		for _, it := range got {
 			if !seen[it.URL] {
 				seen[it.URL] = true
 				items = append(items, it)
+			}
+		}
+		s, err := r.Process(ctx, items, false)
+		add(s)
+		if err != nil {
+			// The feed's new validators are not kept: the next poll gets
+			// the whole feed again and nothing it lists is lost.
+			return sum, err
+		}
+		if commit != nil {
+			if err := commit(ctx); err != nil {
+				return sum, err
 			}
 		}
 	}
@@ -249,26 +278,20 @@ func (r *Runner) cycle(ctx context.Context, onlyDue bool) (Summary, error) {
 		if err != nil {
 			return sum, fmt.Errorf("list retries: %w", err)
 		}
+		var items []Item
 		for _, k := range due {
 			if !seen[k.URL] {
 				seen[k.URL] = true
 				items = append(items, Item{URL: k.URL})
 			}
 		}
-	}
-	s, err := r.Process(ctx, items, false)
-	s.FeedsPolled, s.FeedsNotModified, s.FeedsFailed = sum.FeedsPolled, sum.FeedsNotModified, sum.FeedsFailed
-	if err != nil {
-		// The feeds' new validators are not kept: the next poll gets the
-		// whole feeds again and nothing they list is lost.
-		return s, err
-	}
-	for _, commit := range commits {
-		if err := commit(ctx); err != nil {
-			return s, err
+		s, err := r.Process(ctx, items, false)
+		add(s)
+		if err != nil {
+			return sum, err
 		}
 	}
-	return s, nil
+	return sum, nil
 }
 
 // PollFeed fetches a feed with its stored validators and returns its

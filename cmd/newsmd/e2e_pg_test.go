@@ -21,6 +21,11 @@ import (
 // whose search_path is that schema; it is dropped after the test.
 func pgSchema(t *testing.T) string {
 	t.Helper()
+	return pgSchemaTB(t)
+}
+
+func pgSchemaTB(t testing.TB) string {
+	t.Helper()
 	dsn := os.Getenv("NEWSMD_TEST_POSTGRES")
 	if dsn == "" {
 		dsn = "postgres://root@127.0.0.1:5432/test?sslmode=disable"

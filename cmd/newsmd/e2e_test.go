@@ -257,12 +257,20 @@ func TestFaultsEndToEnd(t *testing.T) {
 	if !strings.Contains(out, "failed (") || len(ps) < 2 {
 		t.Errorf("run 1: %d posts; %s", len(ps), out)
 	}
-	// Transient failures wait retry_delay (1s), then a later run writes
-	// them, and the finance feed answers again.
-	time.Sleep(1100 * time.Millisecond)
-	code, out, errOut = run1(t, "once", "--config", cfg)
+	// Transient failures wait retry_delay (1s), then later runs write
+	// them. A feed polled while its host was backed off is polled again
+	// by the next run (the malformed finance feed may be met only then),
+	// so it can take a run or two: each run is a new process, as from cron.
+	for run := 2; run <= 4; run++ {
+		time.Sleep(1100 * time.Millisecond)
+		code, out, errOut = run1(t, "once", "--config", cfg)
+		t.Logf("run %d: exit %d: %s", run, code, strings.TrimSpace(out))
+		if code == 0 {
+			break
+		}
+	}
 	if code != 0 {
-		t.Errorf("second once: exit %d\n%s\n%s", code, out, errOut)
+		t.Errorf("the failures were not all written by run 4: exit %d\n%s\n%s", code, out, errOut)
 	}
 	ps = posts(t, dir)
 	ids = storyIDs(t, ps)

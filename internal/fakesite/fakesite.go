@@ -102,6 +102,15 @@ type Site struct {
 	inFlight    int
 	maxInFlight int
 	modified    time.Time
+	latency     time.Duration
+}
+
+// SetLatency makes every article page answer after d, like a real site
+// across a network.
+func (s *Site) SetLatency(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.latency = d
 }
 
 // New starts a fake site serving stories.
@@ -205,6 +214,7 @@ func (s *Site) serve(w http.ResponseWriter, r *http.Request) {
 	stories := s.stories
 	paths := s.byPath
 	modified := s.modified
+	latency := s.latency
 	s.mu.Unlock()
 
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
@@ -229,6 +239,13 @@ func (s *Site) serve(w http.ResponseWriter, r *http.Request) {
 		serveListing(rec, strings.TrimPrefix(path, "/realtime/"), stories)
 	default:
 		if st, ok := paths[strings.TrimSuffix(strings.ReplaceAll(path, "//", "/"), "/")]; ok {
+			if latency > 0 {
+				select {
+				case <-time.After(latency):
+				case <-r.Context().Done():
+					return
+				}
+			}
 			rec.Header().Set("Content-Type", "text/html; charset=utf-8")
 			fmt.Fprint(rec, ArticleHTML(st))
 			return
