@@ -3,16 +3,11 @@ package store_test
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	mathrand "math/rand/v2"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -389,99 +384,10 @@ func TestPostgresProcesses(t *testing.T) {
 	}
 	_, dsn := postgresSchema(t) // the processes migrate it together
 	dir := t.TempDir()
-	posts := filepath.Join(dir, "_posts")
-	outs := make([]strings.Builder, processes)
-	errs := make([]error, processes)
-	done := make([]chan struct{}, processes)
-	for p := range processes {
-		cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestPostgresHelperProcess$", "-test.count=1")
-		cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%d:%s:%s", postgresHelperEnv, p, dir, dsn))
-		cmd.Stdout, cmd.Stderr = &outs[p], &outs[p]
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		done[p] = make(chan struct{})
-		go func() {
-			errs[p] = cmd.Wait()
-			close(done[p])
-		}()
-	}
-	for p := range processes {
-		for {
-			if _, err := os.Stat(filepath.Join(dir, "ready-"+strconv.Itoa(p))); err == nil {
-				break
-			}
-			select {
-			case <-done[p]:
-				t.Fatalf("process %d ended before it was ready: %v\n%s", p, errs[p], outs[p].String())
-			case <-time.After(5 * time.Millisecond):
-			}
-		}
-	}
-	if err := os.WriteFile(filepath.Join(dir, "go"), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	total := 0
-	for p := range processes {
-		<-done[p]
-		if errs[p] != nil {
-			t.Fatalf("process %d: %v\n%s", p, errs[p], outs[p].String())
-		}
-		m := regexp.MustCompile(`published (\d+)`).FindStringSubmatch(outs[p].String())
-		if m == nil {
-			t.Fatalf("process %d printed no count:\n%s", p, outs[p].String())
-		}
-		n, _ := strconv.Atoi(m[1])
-		t.Logf("process %d published %d stories", p, n)
-		total += n
-	}
-	if total != stories {
-		t.Errorf("processes published %d stories in all, want %d", total, stories)
-	}
-
-	s := openPostgres(t, dsn)
-	entries, err := os.ReadDir(posts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(entries) != stories {
-		t.Errorf("got %d files, want %d", len(entries), stories)
-	}
-	files := map[string]bool{}
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), ".newsmd-") {
-			t.Errorf("temporary file %s left behind", e.Name())
-		}
-		files[e.Name()] = true
-	}
-	content := regexp.MustCompile(`^story (\d+) by process \d\n$`)
-	for n := range stories {
-		id := helperStory(n)
-		rec, ok, err := s.Lookup(t.Context(), id)
-		if err != nil || !ok || rec.State != store.StateWritten {
-			t.Errorf("story %d: got %+v, %v, %v; want written", n, rec, ok, err)
-			continue
-		}
-		data, err := os.ReadFile(filepath.Join(posts, rec.Path))
-		if err != nil {
-			t.Errorf("story %d: %v", n, err)
-			continue
-		}
-		if m := content.FindStringSubmatch(string(data)); m == nil || m[1] != strconv.Itoa(n) {
-			t.Errorf("story %d: file %s holds %q, want the story from one process", n, rec.Path, data)
-		}
-		sum := sha256.Sum256(data)
-		if rec.SHA256 != hex.EncodeToString(sum[:]) {
-			t.Errorf("story %d: file %s does not match the recorded SHA-256", n, rec.Path)
-		}
-		delete(files, rec.Path)
-	}
-	if len(files) != 0 {
-		t.Errorf("files no story owns: %v", files)
-	}
-	if st, err := s.Stats(t.Context()); err != nil || st.Written != stories || st.Claimed != 0 {
-		t.Errorf("stats: got %+v, %v; want %d written, none claimed", st, err, stories)
-	}
+	runPublishers(t, "TestPostgresHelperProcess", dir, func(p int) string {
+		return fmt.Sprintf("%s=%d:%s:%s", postgresHelperEnv, p, dir, dsn)
+	})
+	checkPublished(t, openPostgres(t, dsn), filepath.Join(dir, "_posts"))
 }
 
 // TestPostgresHelperProcess is one process of TestPostgresProcesses; it
@@ -498,36 +404,7 @@ func TestPostgresHelperProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	s := store.New(b, filepath.Join(dir, "_posts"))
-	if err := os.WriteFile(filepath.Join(dir, "ready-"+proc), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go")); err == nil {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
-	owner := "worker-" + proc + "-" + strconv.Itoa(os.Getpid())
-	published := 0
-	for _, n := range mathrand.Perm(stories) {
-		id := helperStory(n)
-		_, err := s.Claim(t.Context(), id, owner, time.Minute, time.Now())
-		if errors.Is(err, store.ErrWritten) || errors.Is(err, store.ErrClaimed) {
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		// Ten stories want each name, so processes race for names too.
-		name := fmt.Sprintf("2021-11-18-title-%d.md", n%20)
-		content := fmt.Sprintf("story %d by process %s\n", n, proc)
-		if _, err := s.Publish(t.Context(), id, owner, name, []byte(content)); err != nil {
-			t.Fatal(err)
-		}
-		published++
-	}
-	fmt.Printf("published %d\n", published)
+	publishAll(t, store.New(b, filepath.Join(dir, "_posts")), dir, proc)
 }
 
 func BenchmarkPostgresClaimPublish(b *testing.B) {
