@@ -409,44 +409,12 @@ func TestPostgresHelperProcess(t *testing.T) {
 
 func BenchmarkPostgresClaimPublish(b *testing.B) {
 	_, dsn := postgresSchema(b)
-	dir := b.TempDir()
-	s := store.New(openPostgres(b, dsn), filepath.Join(dir, "_posts"))
-	content := []byte(strings.Repeat("（早报讯）日本媒体周四报道……\n", 40))
-	now := time.Now()
-	i := 0
-	b.ReportAllocs()
-	for b.Loop() {
-		id := store.Identity{URL: fmt.Sprintf("https://www.zaobao.com/realtime/world/story%d", i), SiteKey: fmt.Sprintf("zaobao:%d", i)}
-		if _, err := s.Claim(b.Context(), id, "bench", time.Minute, now); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := s.Publish(b.Context(), id, "bench", fmt.Sprintf("2021-11-18-%d.md", i%100), content); err != nil {
-			b.Fatal(err)
-		}
-		i++
-	}
+	benchClaimPublish(b, openPostgres(b, dsn), filepath.Join(b.TempDir(), "_posts"))
 }
 
 // BenchmarkPostgresClaimMark is BenchmarkPostgresClaimPublish without the
 // file: the store's share of publishing a post.
 func BenchmarkPostgresClaimMark(b *testing.B) {
 	_, dsn := postgresSchema(b)
-	s := openPostgres(b, dsn)
-	now := time.Now()
-	i := 0
-	b.ReportAllocs()
-	for b.Loop() {
-		id := store.Identity{URL: fmt.Sprintf("https://www.zaobao.com/realtime/world/story%d", i), SiteKey: fmt.Sprintf("zaobao:%d", i)}
-		if _, err := s.Claim(b.Context(), id, "bench", time.Minute, now); err != nil {
-			b.Fatal(err)
-		}
-		name, err := s.ReservePath(b.Context(), id, "bench", fmt.Sprintf("2021-11-18-%d.md", i%100))
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := s.MarkWritten(b.Context(), id, "bench", name, "00ff"); err != nil {
-			b.Fatal(err)
-		}
-		i++
-	}
+	benchClaimMark(b, openPostgres(b, dsn))
 }

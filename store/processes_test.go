@@ -158,3 +158,48 @@ func checkPublished(t *testing.T, s store.Backend, posts string) {
 		t.Errorf("stats: got %+v, %v; want %d written, none claimed", st, err, stories)
 	}
 }
+
+// benchClaimPublish claims and publishes one small post per iteration.
+func benchClaimPublish(b *testing.B, backend store.Backend, posts string) {
+	s := store.New(backend, posts)
+	content := []byte(strings.Repeat("（早报讯）日本媒体周四报道……\n", 40))
+	now := time.Now()
+	i := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		id := benchStory(i)
+		if _, err := s.Claim(b.Context(), id, "bench", time.Minute, now); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.Publish(b.Context(), id, "bench", fmt.Sprintf("2021-11-18-%d.md", i%100), content); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+// benchClaimMark is benchClaimPublish without the file: the store's share
+// of publishing a post (its three transactions).
+func benchClaimMark(b *testing.B, s store.Backend) {
+	now := time.Now()
+	i := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		id := benchStory(i)
+		if _, err := s.Claim(b.Context(), id, "bench", time.Minute, now); err != nil {
+			b.Fatal(err)
+		}
+		name, err := s.ReservePath(b.Context(), id, "bench", fmt.Sprintf("2021-11-18-%d.md", i%100))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := s.MarkWritten(b.Context(), id, "bench", name, "00ff"); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+func benchStory(i int) store.Identity {
+	return store.Identity{URL: fmt.Sprintf("https://www.zaobao.com/realtime/world/story%d", i), SiteKey: fmt.Sprintf("zaobao:%d", i)}
+}

@@ -177,42 +177,11 @@ func TestSQLiteHelperProcess(t *testing.T) {
 
 func BenchmarkSQLiteClaimPublish(b *testing.B) {
 	dir := b.TempDir()
-	s := store.New(openSQLite(b, filepath.Join(dir, "state.db")), filepath.Join(dir, "_posts"))
-	content := []byte(strings.Repeat("（早报讯）日本媒体周四报道……\n", 40))
-	now := time.Now()
-	i := 0
-	b.ReportAllocs()
-	for b.Loop() {
-		id := store.Identity{URL: fmt.Sprintf("https://www.zaobao.com/realtime/world/story%d", i), SiteKey: fmt.Sprintf("zaobao:%d", i)}
-		if _, err := s.Claim(b.Context(), id, "bench", time.Minute, now); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := s.Publish(b.Context(), id, "bench", fmt.Sprintf("2021-11-18-%d.md", i%100), content); err != nil {
-			b.Fatal(err)
-		}
-		i++
-	}
+	benchClaimPublish(b, openSQLite(b, filepath.Join(dir, "state.db")), filepath.Join(dir, "_posts"))
 }
 
 // BenchmarkSQLiteClaimMark is BenchmarkSQLiteClaimPublish without the
 // file: the store's share of publishing a post.
 func BenchmarkSQLiteClaimMark(b *testing.B) {
-	s := openSQLite(b, filepath.Join(b.TempDir(), "state.db"))
-	now := time.Now()
-	i := 0
-	b.ReportAllocs()
-	for b.Loop() {
-		id := store.Identity{URL: fmt.Sprintf("https://www.zaobao.com/realtime/world/story%d", i), SiteKey: fmt.Sprintf("zaobao:%d", i)}
-		if _, err := s.Claim(b.Context(), id, "bench", time.Minute, now); err != nil {
-			b.Fatal(err)
-		}
-		name, err := s.ReservePath(b.Context(), id, "bench", fmt.Sprintf("2021-11-18-%d.md", i%100))
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := s.MarkWritten(b.Context(), id, "bench", name, "00ff"); err != nil {
-			b.Fatal(err)
-		}
-		i++
-	}
+	benchClaimMark(b, openSQLite(b, filepath.Join(b.TempDir(), "state.db")))
 }
