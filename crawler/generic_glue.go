@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/newsmd/newsmd/converter"
@@ -18,7 +17,8 @@ func fromGeneric(pageBytes []byte, u *url.URL, doc *goquery.Document, site *Site
 		return converter.Article{}, err
 	}
 	p := &page{doc: doc}
-	loc := singapore()
+	// Pages without rules and without a zone: the default zone of posts.
+	loc := converter.DefaultOptions().Location
 	a := converter.Article{Extractor: "generic", Author: converter.CleanText(g.Byline), Site: converter.CleanText(g.SiteName)}
 	if site != nil {
 		loc = site.loc
@@ -94,12 +94,4 @@ func genericCanonical(req *url.URL, og string) string {
 	}
 	c.RawQuery = q.Encode()
 	return c.String()
-}
-
-func singapore() *time.Location {
-	loc, err := time.LoadLocation("Asia/Singapore")
-	if err != nil {
-		return time.FixedZone("+08", 8*3600)
-	}
-	return loc
 }
