@@ -267,7 +267,9 @@ func largestCandidate(srcset string) (string, float64) {
 
 // absolute resolves ref against base and keeps only http and https URLs.
 func absolute(base *url.URL, ref string) string {
-	ref = strings.TrimSpace(ref)
+	// Broken UTF-8 would reach the post through the URL (a lead image
+	// comes from page metadata, not from the body, which is cleaned).
+	ref = strings.ToValidUTF8(strings.TrimSpace(ref), "")
 	if ref == "" {
 		return ""
 	}
