@@ -77,6 +77,17 @@ type FeedState struct {
 	// Failures counts polls that failed in a row.
 	Failures  int
 	LastError string
+	// Owner holds the feed's lease, "" when nobody does. It is read by
+	// FeedState and ignored by SaveFeedState: leases change only through
+	// ClaimFeed and ReleaseFeed.
+	Owner string
+}
+
+// Failure is what the store keeps of a story that failed: since when it has
+// been failing, and the feed's own copy of it, if its feed carried one.
+type Failure struct {
+	Since    time.Time
+	FeedCopy []byte
 }
 
 // Stats counts stories by state, for metrics.
@@ -157,6 +168,11 @@ type Backend interface {
 	// path. Import runs before feeds are polled: it does not wait for
 	// claims.
 	MarkKnown(ctx context.Context, id Identity, path string) error
+	// NoteFailure records that the story with canonical URL url failed at
+	// now, keeping feedCopy (the story as its feed carried it) when it is
+	// not empty, and returns what is kept: Since is the time of the first
+	// failure noted, FeedCopy the latest copy given.
+	NoteFailure(ctx context.Context, url string, now time.Time, feedCopy []byte) (Failure, error)
 	// Due returns up to limit unfinished stories that can be claimed at
 	// now, oldest first: pending ones nobody holds (released, or whose
 	// claimant died and whose lease expired) and transient failures whose

@@ -323,20 +323,7 @@ func (p *Postgres) claim(ctx context.Context, id Identity, owner string, lease t
 			return err
 		}
 		rec = r.Record
-		if !force {
-			switch {
-			case r.State == StateWritten || r.State == StateKnown:
-				refused = ErrWritten
-			case r.State == StatePermanent:
-				refused = ErrPermanent
-			case r.State == StateFailed && r.RetryAt.After(now):
-				refused = ErrNotDue
-			}
-		}
-		if refused == nil && r.Owner != "" && r.Owner != owner && r.LeaseUntil.After(now) {
-			refused = ErrClaimed
-		}
-		if refused != nil {
+		if refused = claimRefusal(r.Record, owner, now, force); refused != nil {
 			return nil
 		}
 		// The record returned is the one stored, to the microsecond.
@@ -500,8 +487,10 @@ func (p *Postgres) Due(ctx context.Context, now time.Time, limit int) ([]Record,
 func (p *Postgres) FeedState(ctx context.Context, feedURL string) (FeedState, error) {
 	st := FeedState{FeedURL: feedURL}
 	var last, next *time.Time
-	err := p.pool.QueryRow(ctx, `SELECT etag, last_modified, last_poll, next_poll, failures, last_error
-		FROM feeds WHERE url = $1`, feedURL).Scan(&st.ETag, &st.LastModified, &last, &next, &st.Failures, &st.LastError)
+	var owner string
+	err := p.pool.QueryRow(ctx, `SELECT etag, last_modified, last_poll, next_poll, failures, last_error,
+		CASE WHEN lease_until IS NULL THEN '' ELSE owner END
+		FROM feeds WHERE url = $1`, feedURL).Scan(&st.ETag, &st.LastModified, &last, &next, &st.Failures, &st.LastError, &owner)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return st, nil
 	}
@@ -509,7 +498,25 @@ func (p *Postgres) FeedState(ctx context.Context, feedURL string) (FeedState, er
 		return FeedState{}, fmt.Errorf("feed state %s: %w", feedURL, err)
 	}
 	st.LastPoll, st.NextPoll = fromPg(last), fromPg(next)
+	st.Owner = owner
 	return st, nil
+}
+
+// NoteFailure implements Backend.
+func (p *Postgres) NoteFailure(ctx context.Context, url string, now time.Time, feedCopy []byte) (Failure, error) {
+	var f Failure
+	var since time.Time
+	if feedCopy == nil {
+		feedCopy = []byte{}
+	}
+	err := p.pool.QueryRow(ctx, `INSERT INTO failures (url, since, feed_copy) VALUES ($1, $2, $3)
+		ON CONFLICT (url) DO UPDATE SET feed_copy = CASE WHEN length($3) > 0 THEN $3 ELSE failures.feed_copy END
+		RETURNING since, feed_copy`, url, pgTime(now), feedCopy).Scan(&since, &f.FeedCopy)
+	if err != nil {
+		return Failure{}, fmt.Errorf("note failure of %s: %w", url, err)
+	}
+	f.Since = fromMicro(micro(since))
+	return f, nil
 }
 
 // SaveFeedState implements Backend.

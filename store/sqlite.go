@@ -290,20 +290,7 @@ func (s *SQLite) claim(ctx context.Context, id Identity, owner string, lease tim
 			return err
 		}
 		rec = r.Record
-		if !force {
-			switch {
-			case r.State == StateWritten || r.State == StateKnown:
-				refused = ErrWritten
-			case r.State == StatePermanent:
-				refused = ErrPermanent
-			case r.State == StateFailed && r.RetryAt.After(now):
-				refused = ErrNotDue
-			}
-		}
-		if refused == nil && r.Owner != "" && r.Owner != owner && r.LeaseUntil.After(now) {
-			refused = ErrClaimed
-		}
-		if refused != nil {
+		if refused = claimRefusal(r.Record, owner, now, force); refused != nil {
 			return nil
 		}
 		rec.Owner, rec.LeaseUntil = owner, now.Add(lease)
@@ -523,8 +510,10 @@ func (s *SQLite) Due(ctx context.Context, now time.Time, limit int) ([]Record, e
 func (s *SQLite) FeedState(ctx context.Context, feedURL string) (FeedState, error) {
 	st := FeedState{FeedURL: feedURL}
 	var last, next int64
-	err := s.r.QueryRowContext(ctx, `SELECT etag, last_modified, last_poll, next_poll, failures, last_error
-		FROM feeds WHERE url = ?`, feedURL).Scan(&st.ETag, &st.LastModified, &last, &next, &st.Failures, &st.LastError)
+	var owner string
+	var lease int64
+	err := s.r.QueryRowContext(ctx, `SELECT etag, last_modified, last_poll, next_poll, failures, last_error, owner, lease_until
+		FROM feeds WHERE url = ?`, feedURL).Scan(&st.ETag, &st.LastModified, &last, &next, &st.Failures, &st.LastError, &owner, &lease)
 	if errors.Is(err, sql.ErrNoRows) {
 		return st, nil
 	}
@@ -532,7 +521,30 @@ func (s *SQLite) FeedState(ctx context.Context, feedURL string) (FeedState, erro
 		return FeedState{}, fmt.Errorf("feed state %s: %w", feedURL, err)
 	}
 	st.LastPoll, st.NextPoll = fromMicro(last), fromMicro(next)
+	if lease != 0 {
+		st.Owner = owner
+	}
 	return st, nil
+}
+
+// NoteFailure implements Backend.
+func (s *SQLite) NoteFailure(ctx context.Context, url string, now time.Time, feedCopy []byte) (Failure, error) {
+	var f Failure
+	if feedCopy == nil {
+		feedCopy = []byte{}
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var since int64
+		err := tx.QueryRowContext(ctx, `INSERT INTO failures (url, since, feed_copy) VALUES (?1, ?2, ?3)
+			ON CONFLICT (url) DO UPDATE SET feed_copy = CASE WHEN length(?3) > 0 THEN ?3 ELSE failures.feed_copy END
+			RETURNING since, feed_copy`, url, micro(now), feedCopy).Scan(&since, &f.FeedCopy)
+		f.Since = fromMicro(since)
+		return err
+	})
+	if err != nil {
+		return Failure{}, fmt.Errorf("note failure of %s: %w", url, err)
+	}
+	return f, nil
 }
 
 // SaveFeedState implements Backend.

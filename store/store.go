@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"path/filepath"
+	"time"
 )
 
 // Store is a Backend with the archive folder the posts are written into.
@@ -59,4 +61,47 @@ func (s *Store) Publish(ctx context.Context, id Identity, owner, name string, co
 		return "", fmt.Errorf("publish %s: %w", id.URL, err)
 	}
 	return path, nil
+}
+
+// Claim is Backend.Claim, except that a claim held by a dead process of
+// this host (owners named by NewOwner) is taken over at once instead of
+// after its lease: a run started right after a crash continues its work.
+func (s *Store) Claim(ctx context.Context, id Identity, owner string, lease time.Duration, now time.Time) (Record, error) {
+	return s.takeOver(ctx, id, owner, func() (Record, error) { return s.Backend.Claim(ctx, id, owner, lease, now) })
+}
+
+// ForceClaim is Backend.ForceClaim with Claim's takeover of dead owners.
+func (s *Store) ForceClaim(ctx context.Context, id Identity, owner string, lease time.Duration, now time.Time) (Record, error) {
+	return s.takeOver(ctx, id, owner, func() (Record, error) { return s.Backend.ForceClaim(ctx, id, owner, lease, now) })
+}
+
+func (s *Store) takeOver(ctx context.Context, id Identity, owner string, claim func() (Record, error)) (Record, error) {
+	rec, err := claim()
+	if !errors.Is(err, ErrClaimed) || !deadLocalOwner(rec.Owner) {
+		return rec, err
+	}
+	// Several live workers may do this at once: each releases the dead
+	// owner's claim (all but the first find it gone), then they claim as
+	// usual and exactly one wins.
+	if rerr := s.Backend.Release(ctx, id, rec.Owner); rerr != nil && !errors.Is(rerr, ErrNotOwner) {
+		return rec, err
+	}
+	return claim()
+}
+
+// ClaimFeed is Backend.ClaimFeed, except that the lease of a dead process
+// of this host is taken over at once, as Claim does for stories.
+func (s *Store) ClaimFeed(ctx context.Context, feedURL, owner string, lease time.Duration, now time.Time) (bool, error) {
+	ok, err := s.Backend.ClaimFeed(ctx, feedURL, owner, lease, now)
+	if err != nil || ok {
+		return ok, err
+	}
+	st, err := s.Backend.FeedState(ctx, feedURL)
+	if err != nil || !deadLocalOwner(st.Owner) {
+		return false, err
+	}
+	if rerr := s.Backend.ReleaseFeed(ctx, feedURL, st.Owner); rerr != nil && !errors.Is(rerr, ErrNotOwner) {
+		return false, rerr
+	}
+	return s.Backend.ClaimFeed(ctx, feedURL, owner, lease, now)
 }

@@ -43,6 +43,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Backend) {
 		{"Due", testDue},
 		{"FeedState", testFeedState},
 		{"ClaimFeed", testClaimFeed},
+		{"FeedOwner", testFeedOwner},
+		{"NoteFailure", testNoteFailure},
 		{"ConcurrentClaims", testConcurrentClaims},
 		{"ConcurrentReservePath", testConcurrentReservePath},
 		{"Stats", testStats},
@@ -649,6 +651,7 @@ func testClaimFeed(t *testing.T, b store.Backend) {
 	if ok, _ := b.ClaimFeed(ctx, feed, "a", lease, t0.Add(lease)); ok {
 		t.Errorf("SaveFeedState ended b's lease")
 	}
+	want.Owner = "b" // FeedState names the lease holder
 	if got, _ := b.FeedState(ctx, feed); got != want {
 		t.Errorf("FeedState after claims: got %+v, want %+v", got, want)
 	}
@@ -760,5 +763,56 @@ func testStats(t *testing.T, b store.Backend) {
 func testPing(t *testing.T, b store.Backend) {
 	if err := b.Ping(t.Context()); err != nil {
 		t.Errorf("Ping: %v", err)
+	}
+}
+
+// testFeedOwner: FeedState names the holder of a feed's lease, and nobody
+// once it is released; SaveFeedState does not change it.
+func testFeedOwner(t *testing.T, b store.Backend) {
+	ctx := t.Context()
+	const feed = "https://rsshub.example/zaobao/realtime/world"
+	if st, err := b.FeedState(ctx, feed); err != nil || st.Owner != "" {
+		t.Fatalf("unknown feed: got owner %q, %v; want none", st.Owner, err)
+	}
+	if ok, err := b.ClaimFeed(ctx, feed, "a", lease, t0); err != nil || !ok {
+		t.Fatalf("ClaimFeed: %v, %v", ok, err)
+	}
+	if err := b.SaveFeedState(ctx, store.FeedState{FeedURL: feed, ETag: `"x"`, Owner: "b"}); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := b.FeedState(ctx, feed); err != nil || st.Owner != "a" || st.ETag != `"x"` {
+		t.Errorf("claimed feed: got owner %q etag %s, %v; want a, \"x\"", st.Owner, st.ETag, err)
+	}
+	if err := b.ReleaseFeed(ctx, feed, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := b.FeedState(ctx, feed); err != nil || st.Owner != "" {
+		t.Errorf("released feed: got owner %q, %v; want none", st.Owner, err)
+	}
+}
+
+// testNoteFailure: the first failure's time is kept; a feed copy is kept
+// until a newer one is given, and an empty one does not erase it.
+func testNoteFailure(t *testing.T, b store.Backend) {
+	ctx := t.Context()
+	url := story(1).URL
+	f, err := b.NoteFailure(ctx, url, t0, nil)
+	if err != nil || !f.Since.Equal(t0) || len(f.FeedCopy) != 0 {
+		t.Fatalf("first failure: got %+v, %v; want since %v, no copy", f, err, t0)
+	}
+	f, err = b.NoteFailure(ctx, url, t0.Add(time.Hour), []byte("copy 1"))
+	if err != nil || !f.Since.Equal(t0) || string(f.FeedCopy) != "copy 1" {
+		t.Fatalf("second failure: got since %v copy %q, %v; want %v, copy 1", f.Since, f.FeedCopy, err, t0)
+	}
+	f, err = b.NoteFailure(ctx, url, t0.Add(2*time.Hour), nil)
+	if err != nil || !f.Since.Equal(t0) || string(f.FeedCopy) != "copy 1" {
+		t.Errorf("failure without a copy: got since %v copy %q, %v; want %v, copy 1", f.Since, f.FeedCopy, err, t0)
+	}
+	f, err = b.NoteFailure(ctx, url, t0.Add(3*time.Hour), []byte("copy 2"))
+	if err != nil || string(f.FeedCopy) != "copy 2" {
+		t.Errorf("newer copy: got %q, %v; want copy 2", f.FeedCopy, err)
+	}
+	if f, err := b.NoteFailure(ctx, story(2).URL, t0.Add(time.Minute), nil); err != nil || !f.Since.Equal(t0.Add(time.Minute)) {
+		t.Errorf("another story: got since %v, %v; want its own", f.Since, err)
 	}
 }
