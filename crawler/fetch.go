@@ -47,16 +47,23 @@ func (e *HTTPError) temporary() bool {
 }
 
 var (
-	// ErrTooLarge is returned for a body larger than the configured maximum.
+	// ErrTooLarge is returned for a body larger than the configured
+	// maximum, counted after any decompression.
 	ErrTooLarge = errors.New("response body exceeds the maximum size")
-	// ErrTruncated is returned for a body the server cut short (fewer bytes
-	// than its Content-Length, or the connection closed mid-body).
+	// ErrTruncated is returned for a body cut short: by the server (fewer
+	// bytes than its Content-Length, the connection closed mid-body) or by
+	// the fetch timeout. It is temporary.
 	ErrTruncated = errors.New("response body truncated")
+	// ErrUnsupportedEncoding is returned for a 2xx response whose
+	// Content-Encoding is neither identity nor gzip: only gzip is ever
+	// asked for. It is permanent.
+	ErrUnsupportedEncoding = errors.New("unsupported content encoding")
 	// ErrRobots is returned for a URL the site's robots.txt disallows; the
 	// URL is not fetched.
 	ErrRobots = errors.New("disallowed by robots.txt")
 	// ErrHostBackoff is returned without a request while a host that kept
-	// failing is backed off.
+	// failing is backed off; the error is a *HostBackoffError, which says
+	// until when.
 	ErrHostBackoff = errors.New("host backed off after repeated failures")
 	// ErrForbiddenHost is returned for a URL, or a redirect, to a host the
 	// Fetcher is not allowed to fetch from.
@@ -66,14 +73,32 @@ var (
 	ErrTooManyRedirects = errors.New("too many redirects")
 )
 
+// HostBackoffError is the error of a request not made because its host
+// kept failing (five URLs in a row, none succeeding) and is left alone
+// until Until: a caller can try again then rather than after a delay of
+// its own. errors.Is(err, ErrHostBackoff) holds for it.
+type HostBackoffError struct {
+	Host  string // host[:port], as in the URL
+	Until time.Time
+}
+
+func (e *HostBackoffError) Error() string {
+	return fmt.Sprintf("host %s backed off after repeated failures until %s", e.Host, e.Until.Format(time.RFC3339))
+}
+
+// Is makes errors.Is(err, ErrHostBackoff) hold.
+func (e *HostBackoffError) Is(target error) bool { return target == ErrHostBackoff }
+
 // FetchConfig is how pages and feeds are fetched: the fetch: block of
 // config.yaml. Durations are Go duration strings ("1s", "5m").
 type FetchConfig struct {
 	// UserAgent is sent with every request and matched against robots.txt.
 	UserAgent string `yaml:"user_agent"`
-	// Timeout bounds one request, headers and body.
+	// Timeout bounds one request, headers and body: a body still arriving
+	// then is ErrTruncated.
 	Timeout time.Duration `yaml:"timeout"`
-	// MaxBodyBytes: a larger body is ErrTooLarge, never a short page.
+	// MaxBodyBytes: a larger body, counted after decompression, is
+	// ErrTooLarge, never a short page.
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
 	// Concurrency is the number of requests in flight to one host.
 	Concurrency int `yaml:"concurrency"`
@@ -172,7 +197,7 @@ type Response struct {
 }
 
 const (
-	// fetchHostFailures consecutive failures back a host off.
+	// fetchHostFailures URLs failing in a row back a host off.
 	fetchHostFailures = 5
 	// fetchHostBackoffMin is the first pause of a failing host.
 	fetchHostBackoffMin = time.Minute
@@ -271,11 +296,14 @@ func NewFetcher(cfg FetchConfig, allowedHosts []string, log *slog.Logger) (*Fetc
 	c.IgnoreRobotsTxt = true        // see fetchRobots
 	c.MaxBodySize = 0               // enforced by fetchTransport, which fails instead of truncating
 	c.DisableCookies()
-	c.SetRequestTimeout(cfg.Timeout)
+	// fetchDo bounds each request with its context instead: on a timeout
+	// http.Client.Timeout replaces the body's error with its own, and
+	// ErrTruncated would be lost.
+	c.SetRequestTimeout(0)
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	base.Proxy = http.ProxyFromEnvironment // HTTP_PROXY, HTTPS_PROXY, NO_PROXY
 	base.MaxIdleConnsPerHost = max(cfg.Concurrency, 2)
-	c.WithTransport(&fetchTransport{base: base, max: cfg.MaxBodyBytes})
+	c.WithTransport(&fetchTransport{base: base, max: cfg.MaxBodyBytes, timeout: cfg.Timeout})
 	c.SetRedirectHandler(f.fetchRedirect)
 	f.colly = c
 	return f, nil
@@ -285,8 +313,9 @@ func NewFetcher(cfg FetchConfig, allowedHosts []string, log *slog.Logger) (*Fetc
 // response with its body, or a 304 without one. Other statuses are an
 // *HTTPError; 429, 5xx, timeouts, connection errors and truncated bodies
 // are first retried as FetchConfig says. Requests to a host that keeps
-// failing fail fast with ErrHostBackoff; a URL robots.txt disallows is
-// ErrRobots. Cancelling ctx ends every wait and request at once.
+// failing fail fast with a *HostBackoffError (ErrHostBackoff); a URL
+// robots.txt disallows is ErrRobots. Cancelling ctx ends every wait and
+// request at once.
 func (f *Fetcher) Get(ctx context.Context, rawURL string, cond Conditional) (*Response, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -306,9 +335,15 @@ func (f *Fetcher) Get(ctx context.Context, rawURL string, cond Conditional) (*Re
 		hdr.Set("If-Modified-Since", cond.LastModified)
 	}
 
+	// The host's failure count is of URLs, not attempts: this Get counts
+	// once, at its first failed attempt. Retries of one story's URL then
+	// do not back its host off for every other story, while a host that
+	// is down is noticed after its first fetchHostFailures URLs fail, not
+	// after all their retries; a retry that succeeds resets the count.
+	counted := false
 	for attempt := 1; ; attempt++ {
 		if until, ok := h.backedOff(f.now()); ok {
-			return nil, fmt.Errorf("fetch %s: %w until %s", rawURL, ErrHostBackoff, until.Format(time.RFC3339))
+			return nil, fmt.Errorf("fetch %s: %w", rawURL, &HostBackoffError{Host: u.Host, Until: until})
 		}
 		start := f.now()
 		resp, err := f.fetchAttempt(ctx, h, u, rawURL, hdr)
@@ -327,9 +362,12 @@ func (f *Fetcher) Get(ctx context.Context, rawURL string, cond Conditional) (*Re
 			}
 			return nil, err
 		}
-		if d := h.failed(f.now(), f.cfg.HostBackoffMax); d > 0 {
-			f.log.Warn("host backed off", "url", rawURL, "host", u.Host, "wait", d)
-			f.deferHost(ctx, u.Host, f.now().Add(d))
+		if !counted {
+			counted = true
+			if d := h.failed(f.now(), f.cfg.HostBackoffMax); d > 0 {
+				f.log.Warn("host backed off", "url", rawURL, "host", u.Host, "wait", d)
+				f.deferHost(ctx, u.Host, f.now().Add(d))
+			}
 		}
 		if attempt > f.cfg.Retries {
 			return nil, fmt.Errorf("%w (gave up after %d attempts)", err, attempt)
@@ -420,6 +458,10 @@ func (f *Fetcher) fetchAcquire(ctx context.Context, h *fetchHost, host string) (
 
 // fetchDo is one HTTP exchange through colly. Any status is a response.
 func (f *Fetcher) fetchDo(ctx context.Context, rawURL string, hdr http.Header) (*Response, error) {
+	// The deadline covers the body too: fetchTransport's body reader
+	// reads it as the end of the fetch timeout.
+	ctx, cancel := context.WithTimeout(ctx, f.cfg.Timeout)
+	defer cancel()
 	// A clone shares the client and transport; it carries this request's
 	// context, which colly takes from the collector, not the request.
 	c := f.colly.Clone()
@@ -431,8 +473,12 @@ func (f *Fetcher) fetchDo(ctx context.Context, rawURL string, hdr http.Header) (
 		if ue, ok := errors.AsType[*url.Error](err); ok {
 			err = ue.Err // its text repeats the URL
 		}
-		if errors.Is(err, io.ErrUnexpectedEOF) {
+		switch {
+		case errors.Is(err, ErrTruncated):
+		case errors.Is(err, io.ErrUnexpectedEOF):
 			err = fmt.Errorf("%w: %w", ErrTruncated, err)
+		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil:
+			err = fmt.Errorf("no response within the %v fetch timeout: %w", f.cfg.Timeout, err)
 		}
 		return nil, err
 	}
@@ -572,9 +618,10 @@ func (h *fetchHost) succeeded() {
 	h.mu.Unlock()
 }
 
-// failed counts a temporary failure. After fetchHostFailures in a row the
-// host is backed off, for longer each time it fails again afterwards, up
-// to limit; the pause is returned when one starts.
+// failed counts a URL that failed, temporarily (Get counts each once).
+// After fetchHostFailures in a row the host is backed off, for longer each
+// time it fails again afterwards, up to limit; the pause is returned when
+// one starts.
 func (h *fetchHost) failed(now time.Time, limit time.Duration) time.Duration {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -597,7 +644,7 @@ func fetchTemporary(err error) bool {
 	if he, ok := errors.AsType[*HTTPError](err); ok {
 		return he.temporary()
 	}
-	for _, permanent := range []error{ErrTooLarge, ErrRobots, ErrHostBackoff, ErrForbiddenHost, ErrTooManyRedirects, context.Canceled} {
+	for _, permanent := range []error{ErrTooLarge, ErrUnsupportedEncoding, ErrRobots, ErrHostBackoff, ErrForbiddenHost, ErrTooManyRedirects, context.Canceled} {
 		if errors.Is(err, permanent) {
 			return false
 		}
@@ -667,43 +714,6 @@ func fetchDecode(body []byte, contentType string) ([]byte, error) {
 		body = bytes.Join([][]byte{body[:m[2]], []byte("UTF-8"), body[m[3]:]}, nil)
 	}
 	return body, nil
-}
-
-// fetchTransport fails a body over max bytes with ErrTooLarge instead of
-// cutting it short, and never holds more than max+1 bytes of it.
-type fetchTransport struct {
-	base http.RoundTripper
-	max  int64
-}
-
-func (t *fetchTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := t.base.RoundTrip(req)
-	if err != nil {
-		return nil, err
-	}
-	if resp.ContentLength > t.max {
-		resp.Body.Close()
-		return nil, fmt.Errorf("%w (%d > %d bytes)", ErrTooLarge, resp.ContentLength, t.max)
-	}
-	resp.Body = &fetchLimitedBody{ReadCloser: resp.Body, max: t.max, left: t.max}
-	return resp, nil
-}
-
-type fetchLimitedBody struct {
-	io.ReadCloser
-	max, left int64
-}
-
-func (b *fetchLimitedBody) Read(p []byte) (int, error) {
-	if int64(len(p)) > b.left+1 {
-		p = p[:b.left+1]
-	}
-	n, err := b.ReadCloser.Read(p)
-	b.left -= int64(n)
-	if b.left < 0 {
-		return 0, fmt.Errorf("%w (over %d bytes)", ErrTooLarge, b.max)
-	}
-	return n, err
 }
 
 // deferHost tells the other workers to leave host alone until then.
