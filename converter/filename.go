@@ -32,7 +32,7 @@ func safeTitle(title string, maxRunes int) string {
 				lastSpace = true
 			}
 			continue
-		case r == utf8.RuneError || unicode.IsControl(r) || Invisible(r) || unicode.Is(unicode.Cf, r):
+		case r == utf8.RuneError || Control(r) || Invisible(r) || unicode.Is(unicode.Cf, r):
 			continue
 		case strings.ContainsRune(`/\:*?"<>|#%&{}$!'`+"`"+`^~[]=+;,`, r):
 			if !lastDash {

@@ -15,7 +15,7 @@ import (
 
 // wantTitle is the title Render must write, worked out apart from the
 // converter: white space folded to one space and trimmed, control and
-// format characters and broken UTF-8 dropped.
+// format characters, noncharacters and broken UTF-8 dropped.
 func wantTitle(s string) string {
 	var b strings.Builder
 	space := false
@@ -24,7 +24,7 @@ func wantTitle(s string) string {
 		case r == utf8.RuneError:
 		case unicode.IsSpace(r):
 			space = b.Len() > 0
-		case unicode.IsControl(r) || unicode.In(r, unicode.Cf):
+		case unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Noncharacter_Code_Point):
 		default:
 			if space {
 				b.WriteByte(' ')
@@ -45,6 +45,7 @@ func FuzzRender(f *testing.F) {
 		f.Add(a.Title, a.URL, a.BodyHTML, a.Published.Unix())
 	}
 	f.Add(`He said: "hi" [x] *y* & &amp; ~~z~~ \`, "https://www.zaobao.com/a?b=c#d", `<p><strong>“两岸”</strong>是<img data-src="/a.jpg" src="data:,"></p>`, int64(1637227719))
+	f.Add("标\x1b[31m题\ufffe\u0085", "https://www.zaobao.com/a", "<p>正\x01文&#x1b;[0m&#xFFFF;</p><img src=\"/a.jpg\" alt=\"\x07\">", int64(1637227719))
 	f.Add("- a: #b\n\t{c}", "http://example.com/(x) y", `<figure><img srcset="/a.jpg 1x, /b.jpg 2x"><figcaption>c</figcaption></figure><iframe src="/v"></iframe>`, int64(-1))
 
 	c := newConverter(f, converter.DefaultOptions())
@@ -76,6 +77,9 @@ func FuzzRender(f *testing.F) {
 		}
 		if !utf8.Valid(p.Content) {
 			t.Fatalf("got invalid UTF-8 in the post:\n%q", p.Content)
+		}
+		if i := bytes.IndexFunc(p.Content, forbidden); i >= 0 {
+			t.Fatalf("got a control character at byte %d of the post:\n%q", i, p.Content)
 		}
 		if !bytes.HasPrefix(p.Content, []byte("---\n")) {
 			t.Fatalf("got a post starting %q, want \"---\\n\"", head(p.Content))
@@ -116,6 +120,9 @@ func FuzzRender(f *testing.F) {
 		}
 		if !utf8.Valid(hp.Content) {
 			t.Fatalf("hugo profile: got invalid UTF-8 in the post:\n%q", hp.Content)
+		}
+		if i := bytes.IndexFunc(hp.Content, forbidden); i >= 0 {
+			t.Fatalf("hugo profile: got a control character at byte %d of the post:\n%q", i, hp.Content)
 		}
 		parseFrontMatter(t, splitPost(t, hp.Content).frontMatter)
 	})

@@ -22,7 +22,7 @@ func normalizeBody(root *html.Node, base *url.URL, rewrites []Rewrite) {
 	var imgs, links, embeds, emphasis []*html.Node
 	walk(root, func(n *html.Node) {
 		if n.Type == html.TextNode {
-			n.Data = StripInvisible(n.Data)
+			n.Data = StripHidden(n.Data)
 			return
 		}
 		if n.Type != html.ElementNode {
@@ -91,18 +91,48 @@ func Invisible(r rune) bool {
 	return false
 }
 
-// StripInvisible removes the Invisible characters from s.
-func StripInvisible(s string) string {
-	if !strings.ContainsFunc(s, Invisible) {
+// Control reports whether r is a control character that must never reach
+// a post: C0 controls other than tab, line feed and carriage return, DEL,
+// C1 controls, surrogate code points and Unicode noncharacters (U+FFFE,
+// U+FFFF, U+FDD0–U+FDEF and the last two of every plane). No story needs
+// them; they come from pasted text or a hostile page, and ESC would drive
+// the terminal of whoever reads the post with cat. It is the one
+// definition of such characters, for fields (CleanText), file names and
+// bodies (StripHidden).
+func Control(r rune) bool {
+	switch {
+	case r == '\t' || r == '\n' || r == '\r':
+		return false
+	case r < 0x20, r >= 0x7f && r <= 0x9f:
+		return true
+	case r >= 0xd800 && r <= 0xdfff:
+		return true
+	case r >= 0xfdd0 && r <= 0xfdef, r&0xfffe == 0xfffe:
+		return true
+	}
+	return false
+}
+
+// StripHidden removes Control and Invisible characters from s, the body
+// text of a story, keeping its white space and line breaks; a control
+// character that is white space (form feed, vertical tab, NEL) becomes a
+// space, as CleanText folds it into one.
+func StripHidden(s string) string {
+	if !strings.ContainsFunc(s, hidden) {
 		return s
 	}
 	return strings.Map(func(r rune) rune {
-		if Invisible(r) {
-			return -1
+		switch {
+		case !hidden(r):
+			return r
+		case unicode.IsSpace(r):
+			return ' '
 		}
-		return r
+		return -1
 	}, s)
 }
+
+func hidden(r rune) bool { return Control(r) || Invisible(r) }
 
 // unwrapNoscript replaces a <noscript> by its content when that is the
 // only copy of the image it holds, and drops it otherwise. The body is
@@ -632,7 +662,7 @@ func CleanText(s string) string {
 		case unicode.IsSpace(r):
 			space = b.Len() > 0
 			continue
-		case unicode.IsControl(r) || Invisible(r) || unicode.Is(unicode.Cf, r):
+		case Control(r) || Invisible(r) || unicode.Is(unicode.Cf, r):
 			continue
 		}
 		if space {

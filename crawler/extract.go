@@ -26,14 +26,27 @@ import (
 type ExtractError struct {
 	URL   string
 	Tried []string
+	// Err is ErrMalformedPage when an attempt found the article's body but
+	// could not parse it, else nil.
+	Err error
 }
 
 func (e *ExtractError) Error() string {
 	return fmt.Sprintf("extract %s: no article found (tried: %s)", e.URL, strings.Join(e.Tried, "; "))
 }
 
+func (e *ExtractError) Unwrap() error { return e.Err }
+
 // ErrBadURL is returned for a page URL that is not absolute http(s).
 var ErrBadURL = errors.New("page URL must be an absolute http or https URL")
+
+// ErrMalformedPage is wrapped by the errors of Extract for a page, or a
+// body inside it, that cannot be parsed: the HTML parser
+// (golang.org/x/net/html) rejects elements nested more than 512 deep, and
+// parseHTML rejects HTML too large or too deeply nested to work on in
+// reasonable time. The same bytes will never parse, so a retry cannot
+// help.
+var ErrMalformedPage = errors.New("page cannot be parsed")
 
 // noise is removed from every body, whatever the rules say.
 var noise = cascadia.MustCompile("script, style, template, button, form, input, select, textarea, svg, link, meta, object, canvas, dialog")
@@ -47,11 +60,17 @@ func Extract(page []byte, pageURL string, sites []*Site) (converter.Article, err
 		return converter.Article{}, fmt.Errorf("extract %q: %w", pageURL, ErrBadURL)
 	}
 	page = toUTF8(page)
-	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(page))
+	doc, err := parseHTML(page)
 	if err != nil {
-		return converter.Article{}, fmt.Errorf("extract %s: parse HTML: %w", u, err)
+		return converter.Article{}, fmt.Errorf("extract %s: %w", u, err)
 	}
-	var tried []string
+	ee := &ExtractError{URL: u.String()}
+	failed := func(name string, err error) {
+		ee.Tried = append(ee.Tried, name+": "+err.Error())
+		if errors.Is(err, ErrMalformedPage) {
+			ee.Err = ErrMalformedPage
+		}
+	}
 	site := FindSite(sites, u)
 	if site != nil {
 		for _, l := range site.layouts {
@@ -59,13 +78,13 @@ func Extract(page []byte, pageURL string, sites []*Site) (converter.Article, err
 			if err == nil {
 				return a, nil
 			}
-			tried = append(tried, fmt.Sprintf("%s/%s: %v", site.cfg.Name, l.cfg.Name, err))
+			failed(site.cfg.Name+"/"+l.cfg.Name, err)
 		}
 	}
 	a, err := fromGeneric(page, u, doc, site)
 	if err != nil {
-		tried = append(tried, "generic: "+err.Error())
-		return converter.Article{}, &ExtractError{URL: u.String(), Tried: tried}
+		failed("generic", err)
+		return converter.Article{}, ee
 	}
 	if site != nil {
 		// The site's rules no longer match its pages: say so, so the rule
@@ -108,6 +127,7 @@ func (s *Site) extractLayout(raw []byte, doc *goquery.Document, u *url.URL, l la
 		}
 		p.hydration = h
 	}
+	names := p.siteNames(s)
 	first := func(field string) string {
 		for _, src := range l.fields[field] {
 			for _, v := range p.values(src, false, false) {
@@ -122,13 +142,14 @@ func (s *Site) extractLayout(raw []byte, doc *goquery.Document, u *url.URL, l la
 		Site:      s.cfg.Title,
 		Extractor: s.cfg.Name + "/" + l.cfg.Name,
 	}
-	a.Title = first("title")
+	a.Title = p.firstHeadline(l.fields["title"], names)
 	if a.Title == "" {
-		return a, fmt.Errorf("no title")
+		return a, errNoTitle
 	}
 	a.URL = s.canonicalURL(u, converter.CleanText(firstMeta(p, "og:url")))
 	a.StoryID = s.match(s.storyID, a.URL)
-	a.Section = firstNonEmpty(s.match(s.section, a.URL), first("section"))
+	// The path is unescaped: %1B would be an ESC.
+	a.Section = firstNonEmpty(converter.CleanText(s.match(s.section, a.URL)), first("section"))
 	for _, src := range l.fields["published"] {
 		for _, v := range p.values(src, false, false) {
 			if t, err := parseTime(v, s.loc); err == nil {
@@ -188,6 +209,74 @@ func (s *Site) extractLayout(raw []byte, doc *goquery.Document, u *url.URL, l la
 	return a, lastErr
 }
 
+// errNoTitle is the error of an attempt that found no headline.
+var errNoTitle = errors.New("no title")
+
+// firstHeadline returns the first headline that srcs give on p.
+func (p *page) firstHeadline(srcs []source, siteNames []string) string {
+	for _, src := range srcs {
+		for _, v := range p.values(src, false, false) {
+			if h := headline(v, siteNames); h != "" {
+				return h
+			}
+		}
+	}
+	return ""
+}
+
+// siteNames are the site's title when it has rules, and the names the
+// page gives its site (og:site_name, application-name).
+func (p *page) siteNames(s *Site) []string {
+	var names []string
+	if s != nil {
+		names = append(names, s.cfg.Title)
+	}
+	for _, key := range []string{"og:site_name", "application-name"} {
+		names = append(names, p.metas()[key]...)
+	}
+	return names
+}
+
+// titleSeparators part a headline from the site's name in a <title> or an
+// og:title: "标题 | 联合早报", "标题 - 联合早报".
+const titleSeparators = "|｜-–—:：·•_/»«"
+
+func isTitleSeparator(r rune) bool {
+	return unicode.IsSpace(r) || strings.ContainsRune(titleSeparators, r)
+}
+
+// headline cleans a title candidate with converter.CleanText and returns
+// "" when it holds no headline. That is what a page whose headline is
+// empty shows in its <title> or og:title: nothing visible (white space of
+// any kind, zero-width characters), or only separators and the site's
+// name ("| 联合早报", "- 联合早报", "联合早报 | 联合早报"), or a separator
+// with nothing before it, then the site's name with a suffix ("| 联合早报网"
+// for the site 联合早报). A headline that starts or ends with the site's
+// name is kept whole ("联合早报社论：…", "读者来信 | 联合早报").
+func headline(title string, siteNames []string) string {
+	t := converter.CleanText(title)
+	var names, known []string
+	for _, n := range siteNames {
+		if n = converter.CleanText(n); n != "" {
+			names = append(names, n)
+			known = append(known, strings.FieldsFunc(n, isTitleSeparator)...)
+		}
+	}
+	isKnown := func(w string) bool {
+		return slices.ContainsFunc(known, func(k string) bool { return strings.EqualFold(w, k) })
+	}
+	if !slices.ContainsFunc(strings.FieldsFunc(t, isTitleSeparator), func(w string) bool { return !isKnown(w) }) {
+		return ""
+	}
+	if r, size := utf8.DecodeRuneInString(t); strings.ContainsRune(titleSeparators, r) && strings.HasPrefix(t[size:], " ") {
+		rest := strings.TrimLeftFunc(t[size:], isTitleSeparator)
+		if slices.ContainsFunc(names, func(n string) bool { return len(rest) >= len(n) && strings.EqualFold(rest[:len(n)], n) }) {
+			return ""
+		}
+	}
+	return t
+}
+
 func firstMeta(p *page, name string) string {
 	for _, v := range p.values(source{kind: "meta", attr: name}, false, false) {
 		if v != "" {
@@ -202,7 +291,7 @@ func firstMeta(p *page, name string) string {
 func (s *Site) cleanBody(raw string, l layout) (string, bool, error) {
 	doc, err := htmlFragment(raw)
 	if err != nil {
-		return "", false, fmt.Errorf("parse body: %w", err)
+		return "", false, fmt.Errorf("parse body: %w: %w", ErrMalformedPage, err)
 	}
 	body := doc.Find("body")
 	body.FindMatcher(noise).Remove()
@@ -240,10 +329,13 @@ func (s *Site) cleanBody(raw string, l layout) (string, bool, error) {
 	if err != nil {
 		return "", false, fmt.Errorf("render body: %w", err)
 	}
-	return strings.TrimSpace(converter.StripInvisible(out)), truncated, nil
+	return strings.TrimSpace(converter.StripHidden(out)), truncated, nil
 }
 
-func isBlank(r rune) bool { return unicode.IsSpace(r) || converter.Invisible(r) }
+// isBlank reports whether r shows nothing to a reader.
+func isBlank(r rune) bool {
+	return unicode.IsSpace(r) || converter.Invisible(r) || converter.Control(r)
+}
 
 // unshuffle sorts body's children by their reading position: attr holds 3
 // junk characters and then the base32 (RFC 4648, padding optional) of the
@@ -402,8 +494,9 @@ func splitKeywords(vals []string) []string {
 }
 
 // CleanFragment applies the site's noise and paywall rules to a body that
-// did not come from a page layout (a feed item's HTML, an archived post).
-// It reports whether a paywall prompt was found.
+// did not come from a page layout (a feed item's HTML, an archived post),
+// and strips control and invisible characters as from a page's body. It
+// reports whether a paywall prompt was found.
 func (s *Site) CleanFragment(body string) (string, bool, error) {
 	return s.cleanBody(body, layout{})
 }

@@ -40,9 +40,10 @@ var errNoContent = errors.New("no article content found")
 //
 // Fuzzing found no panic in the extraction itself, only in its date parser,
 // which articleDates guards. The HTML parser (golang.org/x/net/html v0.45.0 and
-// later) rejects documents nested deeper than 512 elements, which bounds the
-// time spent on hostile pages; such a page yields an error that does not wrap
-// errNoContent.
+// later) rejects documents nested deeper than 512 elements; such a page yields
+// an error that does not wrap errNoContent. Extract never gets here with one:
+// parseHTML rejects it first, and pages too large or too deeply nested for
+// Readability to finish in reasonable time.
 func extractGeneric(page []byte, pageURL *url.URL) (genericResult, error) {
 	if pageURL == nil {
 		return genericResult{}, errors.New("generic extract: no page URL")
@@ -117,12 +118,13 @@ func articleDates(article readability.Article) (published, modified time.Time) {
 
 // hasTextOutsideLinks reports whether n holds a character that is neither
 // white space nor an invisible format character (zero-width spaces, joiners,
-// BOMs: some sites scatter them as watermarks) outside an <a> element.
+// BOMs: some sites scatter them as watermarks) nor a control character
+// outside an <a> element.
 func hasTextOutsideLinks(n *html.Node) bool {
 	switch {
 	case n.Type == html.TextNode:
 		return strings.IndexFunc(n.Data, func(r rune) bool {
-			return !unicode.IsSpace(r) && !unicode.Is(unicode.Cf, r)
+			return !isBlank(r) && !unicode.Is(unicode.Cf, r)
 		}) >= 0
 	case n.Type == html.ElementNode && n.DataAtom == atom.A:
 		return false

@@ -17,6 +17,7 @@ func fromGeneric(pageBytes []byte, u *url.URL, doc *goquery.Document, site *Site
 		return converter.Article{}, err
 	}
 	p := &page{doc: doc}
+	names := append(p.siteNames(site), converter.CleanText(g.SiteName))
 	// Pages without rules and without a zone: the default zone of posts.
 	loc := converter.DefaultOptions().Location
 	a := converter.Article{Extractor: "generic", Author: converter.CleanText(g.Byline), Site: converter.CleanText(g.SiteName)}
@@ -25,13 +26,13 @@ func fromGeneric(pageBytes []byte, u *url.URL, doc *goquery.Document, site *Site
 		a.Site = site.cfg.Title
 		a.URL = site.canonicalURL(u, converter.CleanText(firstMeta(p, "og:url")))
 		a.StoryID = site.match(site.storyID, a.URL)
-		a.Section = site.match(site.section, a.URL)
+		a.Section = converter.CleanText(site.match(site.section, a.URL))
 	} else {
 		a.URL = genericCanonical(u, converter.CleanText(firstMeta(p, "og:url")))
 	}
-	a.Title = converter.CleanText(firstNonEmpty(converter.CleanText(g.Title), firstValue(p, "ldjson:headline"), firstMeta(p, "og:title"), doc.Find("title").First().Text()))
+	a.Title = firstNonEmpty(headline(g.Title, names), p.firstHeadline(genericTitles, names))
 	if a.Title == "" {
-		return a, fmt.Errorf("no title")
+		return a, errNoTitle
 	}
 	a.Published = g.Published
 	for _, raw := range []string{"ldjson:datePublished", "meta:article:published_time", "meta:pubdate", "meta:date", "css:time@datetime"} {
@@ -56,8 +57,24 @@ func fromGeneric(pageBytes []byte, u *url.URL, doc *goquery.Document, site *Site
 	if a.Author == a.Site {
 		a.Author = ""
 	}
-	a.BodyHTML = converter.StripInvisible(g.ContentHTML)
+	a.BodyHTML = converter.StripHidden(g.ContentHTML)
 	return a, nil
+}
+
+// genericTitles are where fromGeneric looks for the headline when
+// Readability's title is empty or only the site's name.
+var genericTitles = mustSources("ldjson:headline", "meta:og:title", "css:title")
+
+func mustSources(raws ...string) []source {
+	srcs := make([]source, len(raws))
+	for i, raw := range raws {
+		src, err := parseSource(raw)
+		if err != nil {
+			panic(err)
+		}
+		srcs[i] = src
+	}
+	return srcs
 }
 
 // firstValue evaluates a source written as in config.yaml and returns its
