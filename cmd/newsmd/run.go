@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/newsmd/newsmd/crawler"
 	"github.com/newsmd/newsmd/store"
+	"golang.org/x/net/netutil"
 )
 
 // ServerConfig is the daemon's HTTP listener.
@@ -44,32 +47,144 @@ func runRun(ctx context.Context, m *Main, args []string) error {
 		}
 	}
 
-	var srv *http.Server
+	var srv *httpServer
 	if addr := c.cfg.Server.Listen; addr != "" {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
 			return usageError{hintError{fmt.Errorf("listen %s: %w", addr, err), "set server.listen to a free address, or \"\" to turn the listener off"}}
 		}
-		srv = &http.Server{Handler: c.handler(metrics), ReadHeaderTimeout: 5 * time.Second}
-		go func() {
-			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				c.log.Error("http listener stopped", "error", err)
-			}
-		}()
-		c.log.Info("listening", "addr", ln.Addr().String())
+		bound := ln.Addr().String()
+		srv = startHTTP(c.log, ln, c.handler(metrics), func() (net.Listener, error) { return net.Listen("tcp", bound) })
+		c.log.Info("listening", "addr", bound, "max_connections", httpMaxConns)
 	}
 	c.log.Info("running", "feeds", len(c.feeds), "owner", c.owner)
 	err = c.runner.Run(ctx)
 	if srv != nil {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
-		defer cancel()
-		srv.Shutdown(sctx)
+		srv.stop(ctx)
 	}
 	if err != nil {
 		return fmt.Errorf("run: %w", err)
 	}
 	c.log.Info("stopped")
 	return nil
+}
+
+// The limits of the health and metrics listener. It answers probes and
+// scrapers, a few small requests at a time; the limits keep clients, idle,
+// slow or many, from taking the file descriptors that fetching and writing
+// stories need. Past the cap, connections wait in the kernel's accept
+// queue, which costs the daemon no file descriptor.
+const (
+	httpMaxConns          = 64
+	httpReadHeaderTimeout = 5 * time.Second
+	httpReadTimeout       = 10 * time.Second
+	httpWriteTimeout      = 30 * time.Second // /metrics asks the store
+	httpIdleTimeout       = 60 * time.Second // a scraper's keep-alive between scrapes
+)
+
+// httpServer serves the daemon's health and metrics beside the crawl,
+// which never depends on it.
+type httpServer struct {
+	srv  *http.Server
+	quit chan struct{}
+	done chan struct{}
+}
+
+// startHTTP serves h on ln until stop. relisten opens the listener again
+// when serving fails.
+func startHTTP(log *slog.Logger, ln net.Listener, h http.Handler, relisten func() (net.Listener, error)) *httpServer {
+	gauge := &connGauge{log: log, max: httpMaxConns}
+	s := &httpServer{
+		srv: &http.Server{
+			Handler:           h,
+			ReadHeaderTimeout: httpReadHeaderTimeout,
+			ReadTimeout:       httpReadTimeout,
+			WriteTimeout:      httpWriteTimeout,
+			IdleTimeout:       httpIdleTimeout,
+			ConnState:         gauge.track,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		},
+		quit: make(chan struct{}),
+		done: make(chan struct{}),
+	}
+	go s.serve(log, ln, relisten)
+	return s
+}
+
+// serve runs Serve until stop. Serve itself retries the accept errors it
+// deems temporary, running out of file descriptors among them, and returns
+// on the others (ENOBUFS or ENOMEM under memory pressure) after closing the
+// listener. Health and metrics then serve again from a new listener after
+// a pause, growing to a minute, rather than being gone until a restart.
+func (s *httpServer) serve(log *slog.Logger, ln net.Listener, relisten func() (net.Listener, error)) {
+	defer close(s.done)
+	pause := time.Second
+	for {
+		err := s.srv.Serve(netutil.LimitListener(ln, httpMaxConns))
+		if errors.Is(err, http.ErrServerClosed) {
+			return
+		}
+		log.Error("http listener failed; listening again after a pause", "error", err, "pause", pause)
+		for {
+			t := time.NewTimer(pause)
+			select {
+			case <-s.quit:
+				t.Stop()
+				return
+			case <-t.C:
+			}
+			pause = min(2*pause, time.Minute)
+			if ln, err = relisten(); err == nil {
+				break
+			}
+			log.Error("http listen failed; trying again after a pause", "error", err, "pause", pause)
+		}
+		log.Info("listening again", "addr", ln.Addr().String())
+	}
+}
+
+// stop closes the listener and lets the requests being answered finish,
+// for up to 3 seconds.
+func (s *httpServer) stop(ctx context.Context) {
+	close(s.quit)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
+	defer cancel()
+	s.srv.Shutdown(sctx)
+	<-s.done
+}
+
+// connGauge counts the listener's open connections and says when they
+// reach its cap, at most once a minute: a client holding them there would
+// otherwise have a line logged for each connection it opens.
+type connGauge struct {
+	log *slog.Logger
+	max int
+
+	mu     sync.Mutex
+	open   int
+	full   int // times the cap was reached since the last line
+	logged time.Time
+}
+
+// track is the server's ConnState hook.
+func (g *connGauge) track(_ net.Conn, state http.ConnState) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	switch state {
+	case http.StateNew:
+		g.open++
+		if g.open < g.max {
+			return
+		}
+		g.full++
+		if now := time.Now(); now.Sub(g.logged) >= time.Minute {
+			g.log.Warn("http connection cap reached; new connections wait until one closes",
+				"max_connections", g.max, "times_reached", g.full)
+			g.logged, g.full = now, 0
+		}
+	case http.StateHijacked, http.StateClosed:
+		g.open--
+	}
 }
 
 // handler serves the daemon's health and metrics.
