@@ -37,6 +37,10 @@ type Article struct {
 	// Extractor names the rule that produced the article ("zaobao/hk",
 	// "generic"), for debugging rules.
 	Extractor string `json:"extractor,omitempty"`
+	// FromFeed reports that the body is the feed's copy of the story, not
+	// its page's (the page was gone, or kept failing): the post says so in
+	// its front matter (Jekyll "source: feed", Hugo "body_source: feed").
+	FromFeed bool `json:"from_feed,omitempty"`
 }
 
 // Image is a picture with its caption.

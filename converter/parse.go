@@ -59,15 +59,17 @@ func ReadPost(data []byte) (PostInfo, error) {
 		StoryID string `yaml:"story_id"`
 	}
 	if err := yaml.Unmarshal(fm, &m); err == nil {
-		info = PostInfo{Source: firstNonEmpty(m.From, m.Source), Title: m.Title, StoryID: m.StoryID}
+		info = PostInfo{Source: firstNonEmpty(m.From, sourceURL(m.Source)), Title: m.Title, StoryID: m.StoryID}
 		info.Date, _ = parseDate(m.Date)
 	} else {
 		info.Lenient = true
 		for _, l := range fmLine.FindAllSubmatch(fm, -1) {
 			v := string(l[2])
 			switch string(l[1]) {
-			case "from", "source":
-				info.Source = firstNonEmpty(info.Source, strings.Trim(v, `"'`))
+			case "from":
+				info.Source = strings.Trim(v, `"'`)
+			case "source":
+				info.Source = firstNonEmpty(info.Source, sourceURL(strings.Trim(v, `"'`)))
 			case "title":
 				info.Title = unquoteLoose(v)
 			case "date":
@@ -88,6 +90,16 @@ func ReadPost(data []byte) (PostInfo, error) {
 		return info, ErrNotPost
 	}
 	return info, nil
+}
+
+// sourceURL is a "source" value when it names a URL: Hugo posts keep the
+// story's URL there, while Jekyll posts written from a feed's copy say
+// "source: feed" beside their "from" URL.
+func sourceURL(v string) string {
+	if strings.Contains(v, "://") {
+		return v
+	}
+	return ""
 }
 
 func parseDate(s string) (time.Time, error) {

@@ -150,7 +150,10 @@ func (c *Converter) Markdown(a Article) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("convert body of %s: %w", a.URL, err)
 	}
-	md := strings.TrimSpace(string(out))
+	// normalizeBody cleaned the text nodes; this catches a control
+	// character that reached the Markdown any other way (an attribute, an
+	// entity the Markdown converter decoded), whatever that converter does.
+	md := strings.TrimSpace(StripHidden(string(out)))
 	if md == "" {
 		return "", nil
 	}
@@ -221,12 +224,18 @@ func (c *Converter) frontMatter(a Article, base *url.URL, title string, noLiquid
 		add("tags", flowList(tags))
 		add("categories", flowList(categories))
 		add("source", str(a.URL))
+		if a.FromFeed {
+			add("body_source", str("feed"))
+		}
 	default:
 		add("layout", str(o.Layout))
 		add("title", quoted(title))
 		add("date", plain(date, "!!timestamp"))
 		add("author", str(author))
 		add("from", str(a.URL))
+		if a.FromFeed {
+			add("source", str("feed"))
+		}
 		add("tags", flowList(tags))
 		if o.Comments {
 			add("comments", plain("true", "!!bool"))
