@@ -283,6 +283,7 @@ func NewFetcher(cfg FetchConfig, allowedHosts []string, log *slog.Logger) (*Fetc
 		hosts:  map[string]*fetchHost{},
 	}
 	for _, h := range allowedHosts {
+		h, _ = splitPort(h) // the site rules say which ports; see Runner.Identify
 		f.allowed = append(f.allowed, strings.TrimSuffix(strings.ToLower(h), "."))
 	}
 

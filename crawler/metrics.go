@@ -83,13 +83,15 @@ func series(name string, labels []string) string {
 }
 
 var help = map[string]string{
-	"newsmd_feed_polls_total":             "Feed polls, by result (ok, not_modified, error).",
-	"newsmd_articles_written_total":       "Posts written.",
-	"newsmd_article_failures_total":       "Stories that failed, by reason.",
-	"newsmd_articles_duplicate_total":     "Stories skipped as already written or being written elsewhere.",
-	"newsmd_fetch_duration_seconds":       "Time to fetch an article page, retries included.",
-	"newsmd_publication_lag_seconds":      "Time from a story's publication to its post being written.",
-	"newsmd_scheduler_last_cycle_seconds": "Unix time of the scheduler's last cycle.",
+	"newsmd_feed_polls_total":              "Feed polls, by result (ok, not_modified, error).",
+	"newsmd_articles_written_total":        "Posts written.",
+	"newsmd_article_failures_total":        "Stories that failed, by reason.",
+	"newsmd_articles_duplicate_total":      "Stories skipped as already written or failed for good.",
+	"newsmd_articles_given_up_total":       "Stories given up after failing crawl.max_attempts times over crawl.give_up_after, by reason.",
+	"newsmd_feed_items_out_of_scope_total": "Feed items dropped because no site rule allows their host and port.",
+	"newsmd_fetch_duration_seconds":        "Time to fetch an article page, retries included.",
+	"newsmd_publication_lag_seconds":       "Time from a story's publication to its post being written.",
+	"newsmd_scheduler_last_cycle_seconds":  "Unix time of the scheduler's last cycle.",
 }
 
 // WriteTo writes every series in Prometheus' text exposition format.

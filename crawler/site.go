@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,7 +23,8 @@ type SiteConfig struct {
 	// Title is the publication's name (联合早报), the post's default author.
 	Title string `yaml:"title"`
 	// Hosts are the host names the rules apply to. Subdomains of a listed
-	// host match too.
+	// host match too. URLs on the scheme's default port (and the port of
+	// CanonicalHost) are allowed; "host:port" allows another port.
 	Hosts []string `yaml:"hosts"`
 	// CanonicalHost replaces the host of every article URL of the site.
 	CanonicalHost string `yaml:"canonical_host"`
@@ -136,11 +138,21 @@ func (s *Site) Matches(host string) bool {
 		host = h
 	}
 	for _, h := range s.cfg.Hosts {
+		h, _ = splitPort(h)
 		if host == h || strings.HasSuffix(host, "."+h) {
 			return true
 		}
 	}
 	return false
+}
+
+// splitPort splits "host:port" into its host and port; a host without a
+// port has port "".
+func splitPort(h string) (host, port string) {
+	if i := strings.LastIndexByte(h, ':'); i >= 0 && !strings.Contains(h[i+1:], "]") {
+		return h[:i], h[i+1:]
+	}
+	return h, ""
 }
 
 // FieldError is a configuration problem at a path such as
@@ -175,8 +187,11 @@ func CompileSites(prefix string, cfgs []SiteConfig) ([]*Site, []error) {
 			bad(p+".hosts", "at least one host is required")
 		}
 		for j, h := range c.Hosts {
-			if h == "" || strings.ContainsAny(h, "/:@ ") || h != strings.ToLower(h) {
-				bad(fmt.Sprintf("%s.hosts[%d]", p, j), "%q is not a lowercase host name", h)
+			name, port := splitPort(h)
+			if name == "" || strings.ContainsAny(name, "/:@ ") || h != strings.ToLower(h) {
+				bad(fmt.Sprintf("%s.hosts[%d]", p, j), "%q is not a lowercase host name (or host:port)", h)
+			} else if n, err := strconv.Atoi(port); port != "" && (err != nil || n < 1 || n > 65535) {
+				bad(fmt.Sprintf("%s.hosts[%d]", p, j), "%q: the port is not a number from 1 to 65535", h)
 			}
 		}
 		if c.CanonicalHost != "" && (strings.ContainsAny(c.CanonicalHost, "/@ ") || !s.Matches(c.CanonicalHost)) {

@@ -209,6 +209,21 @@ func (c *Config) Validate() error {
 	if c.Crawl.RetryDelay < time.Second {
 		bad("crawl.retry_delay", "%s: want at least 1s", c.Crawl.RetryDelay)
 	}
+	if c.Crawl.RetryDelayMax < c.Crawl.RetryDelay {
+		bad("crawl.retry_delay_max", "%s: want at least crawl.retry_delay (%s)", c.Crawl.RetryDelayMax, c.Crawl.RetryDelay)
+	}
+	if c.Crawl.MaxWait < time.Second {
+		bad("crawl.max_wait", "%s: want at least 1s", c.Crawl.MaxWait)
+	}
+	if c.Crawl.MaxAttempts < 0 {
+		bad("crawl.max_attempts", "%d: want 0 (never give up) or more", c.Crawl.MaxAttempts)
+	}
+	if c.Crawl.GiveUpAfter < 0 {
+		bad("crawl.give_up_after", "%s: must not be negative", c.Crawl.GiveUpAfter)
+	}
+	if c.Crawl.FeedItems < 1 {
+		bad("crawl.feed_items", "%d: want at least 1", c.Crawl.FeedItems)
+	}
 	if c.Crawl.Lease < 10*time.Second {
 		bad("crawl.lease", "%s: want at least 10s (longer than fetching and writing one story)", c.Crawl.Lease)
 	}

@@ -9,7 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
+	"strings"
 	"time"
 
 	"github.com/newsmd/newsmd/converter"
@@ -69,9 +69,23 @@ type CrawlConfig struct {
 	// Lease is how long a worker holds a story or a feed before another
 	// may take it over (a killed worker's work is picked up after it).
 	Lease time.Duration `yaml:"lease"`
-	// RetryDelay is how long a story that failed transiently waits before
-	// a later run retries it (unless the site sent Retry-After).
-	RetryDelay time.Duration `yaml:"retry_delay"`
+	// RetryDelay is how long a story that failed transiently first waits
+	// before it is retried; the wait doubles with each failed attempt, up
+	// to RetryDelayMax. The site's Retry-After, or the end of a host's
+	// backoff, set the time instead.
+	RetryDelay    time.Duration `yaml:"retry_delay"`
+	RetryDelayMax time.Duration `yaml:"retry_delay_max"`
+	// MaxWait caps every wait a server asks for (Retry-After, Cache-Control
+	// max-age, RSS <ttl>) on feed polls, story retries and host backoffs.
+	MaxWait time.Duration `yaml:"max_wait"`
+	// A story that failed MaxAttempts times over at least GiveUpAfter is
+	// given up: written from its feed's copy when the feed carried the
+	// full text (front matter source: feed), else failed for good. 0
+	// attempts never gives up.
+	MaxAttempts int           `yaml:"max_attempts"`
+	GiveUpAfter time.Duration `yaml:"give_up_after"`
+	// FeedItems caps the items taken from one poll of a feed, newest first.
+	FeedItems int `yaml:"feed_items"`
 }
 
 // crawl is everything once, run, backfill and import share.
@@ -123,7 +137,7 @@ func openCrawl(ctx context.Context, m *Main, fl *flag.FlagSet, configPath string
 	}
 	db, where, err := openBackend(ctx, cfg.Store)
 	if err != nil {
-		return nil, usageError{hintError{fmt.Errorf("open store %s: %w", where, err), "check store.path (sqlite) or store.dsn and NEWSMD_STORE_PASSWORD (postgres), and that the database is up"}}
+		return nil, usageError{storeOpenError(cfg.Store, where, err)}
 	}
 	if cfg.Store.Driver == "postgres" {
 		// Workers sharing a database share each host's budget too, so
@@ -140,19 +154,40 @@ func openCrawl(ctx context.Context, m *Main, fl *flag.FlagSet, configPath string
 	} else if n > 0 {
 		log.Info("removed temporary files of killed writers", "count", n)
 	}
-	host, _ := os.Hostname()
-	c := &crawl{cfg: cfg, log: log, sites: sites, feeds: feeds, store: store.New(db, cfg.Output.Dir),
-		owner: host + ":" + strconv.Itoa(os.Getpid()) + ":" + strconv.FormatInt(time.Now().UnixNano()%1e6, 36)}
+	c := &crawl{cfg: cfg, log: log, sites: sites, feeds: feeds, store: store.New(db, cfg.Output.Dir), owner: store.NewOwner()}
 	adapter := &storeAdapter{st: c.store, owner: c.owner, lease: cfg.Crawl.Lease}
 	c.runner = &crawler.Runner{
 		Fetcher: fetcher, Sites: sites, Feeds: feeds, Converter: conv,
-		Claims: adapter, Retries: adapter, States: adapter,
-		Log: log, Workers: cfg.Crawl.Workers, RetryDelay: cfg.Crawl.RetryDelay, Takeover: cfg.Crawl.Lease,
+		Claims: adapter, Retries: adapter, States: adapter, Failures: adapter,
+		Log: log, Workers: cfg.Crawl.Workers, Takeover: cfg.Crawl.Lease,
+		RetryDelay: cfg.Crawl.RetryDelay, RetryDelayMax: cfg.Crawl.RetryDelayMax, MaxWait: cfg.Crawl.MaxWait,
+		MaxAttempts: cfg.Crawl.MaxAttempts, GiveUpAfter: cfg.Crawl.GiveUpAfter, FeedItems: cfg.Crawl.FeedItems,
 	}
 	return c, nil
 }
 
 func (c *crawl) Close() error { return c.store.Close() }
+
+// storeOpenError says what to do about a store that would not open. The
+// backends already name the store ("open store X: ..."), so the name is
+// added only when missing.
+func storeOpenError(sc StoreConfig, where string, err error) error {
+	msg := err.Error()
+	if !strings.HasPrefix(msg, "open store") {
+		err = fmt.Errorf("open store %s: %w", where, err)
+	}
+	hint := "check store.path and that its folder is writable"
+	switch {
+	case sc.Driver == "postgres":
+		hint = "check store.dsn and NEWSMD_STORE_PASSWORD, and that the database is up"
+	case strings.Contains(msg, "not a database") || strings.Contains(msg, "malformed") || strings.Contains(msg, "corrupt"):
+		hint = "the state database " + where + " is damaged: move it aside (the posts stay) and run `newsmd import " +
+			"<output.dir>` to rebuild what it knew, or restore it from a backup"
+	case strings.Contains(msg, "locked") || strings.Contains(msg, "busy"):
+		hint = "another process holds " + where + " locked for too long; check what else uses it"
+	}
+	return hintError{err, hint}
+}
 
 // storeAdapter gives the crawler the store as the small interfaces it
 // defines, for one worker (owner).
@@ -166,21 +201,37 @@ func (a *storeAdapter) id(k crawler.Key) store.Identity {
 	return store.Identity{URL: k.URL, SiteKey: k.SiteKey}
 }
 
-func (a *storeAdapter) Claim(ctx context.Context, k crawler.Key, force bool) (bool, error) {
+func (a *storeAdapter) Claim(ctx context.Context, k crawler.Key, force bool) (crawler.Claim, error) {
+	var rec store.Record
 	var err error
 	if force {
-		_, err = a.st.ForceClaim(ctx, a.id(k), a.owner, a.lease, time.Now())
+		rec, err = a.st.ForceClaim(ctx, a.id(k), a.owner, a.lease, time.Now())
 	} else {
-		_, err = a.st.Claim(ctx, a.id(k), a.owner, a.lease, time.Now())
+		rec, err = a.st.Claim(ctx, a.id(k), a.owner, a.lease, time.Now())
 	}
+	c := crawler.Claim{Attempts: rec.Attempts}
 	switch {
 	case err == nil:
-		return true, nil
-	case errors.Is(err, store.ErrWritten), errors.Is(err, store.ErrClaimed),
-		errors.Is(err, store.ErrPermanent), errors.Is(err, store.ErrNotDue):
-		return false, nil
+		c.Status = crawler.Claimed
+	case errors.Is(err, store.ErrWritten), errors.Is(err, store.ErrPermanent):
+		c.Status = crawler.Done
+	case errors.Is(err, store.ErrClaimed):
+		c.Status = crawler.HeldElsewhere
+	case errors.Is(err, store.ErrNotDue):
+		c.Status = crawler.NotDue
+	default:
+		return c, err
 	}
-	return false, err
+	return c, nil
+}
+
+func (a *storeAdapter) Release(ctx context.Context, k crawler.Key) error {
+	return a.st.Release(ctx, a.id(k), a.owner)
+}
+
+func (a *storeAdapter) NoteFailure(ctx context.Context, url string, feedCopy []byte) (time.Time, []byte, error) {
+	f, err := a.st.NoteFailure(ctx, url, time.Now(), feedCopy)
+	return f.Since, f.FeedCopy, err
 }
 
 func (a *storeAdapter) Publish(ctx context.Context, k crawler.Key, name string, content []byte) (string, error) {

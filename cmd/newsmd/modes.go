@@ -19,7 +19,7 @@ import (
 
 // errSomeFailed makes the exit code 1 after a run that went on past
 // failed items.
-var errSomeFailed = errors.New("some items failed (see the log and the summary)")
+var errSomeFailed = errors.New("some items failed or were left unfinished (see the log and the summary)")
 
 func newFlags(m *Main, name, usage string) (*flag.FlagSet, *string) {
 	fl := flag.NewFlagSet(name, flag.ContinueOnError)
@@ -63,7 +63,7 @@ func runOnce(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return usageError{fmt.Errorf("once: %w", err)}
 	}
-	if sum.Failed > 0 || sum.FeedsFailed > 0 {
+	if sum.Unfinished() {
 		return errSomeFailed
 	}
 	return nil
@@ -126,7 +126,7 @@ func runBackfill(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return usageError{fmt.Errorf("backfill: %w", err)}
 	}
-	if sum.Failed > 0 || refused > 0 {
+	if sum.Unfinished() || refused > 0 {
 		return errSomeFailed
 	}
 	return nil

@@ -37,6 +37,9 @@ func BenchmarkWorkers(b *testing.B) {
 				readYAMLConfig(b, e2eConfig(b, sites[0], dir), c)
 				c.Store.Driver, c.Store.DSN = "postgres", dsn
 				c.Sites[0].CanonicalHost = ""
+				for _, s := range sites {
+					c.Sites[0].Hosts = append(c.Sites[0].Hosts, s.Host())
+				}
 				c.Fetch.Concurrency, c.Fetch.Delay = 2, 0
 				c.Fetch.Timeout = 10 * time.Second
 				c.Crawl.Workers = 2

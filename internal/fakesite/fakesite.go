@@ -2,15 +2,19 @@
 // RSSHub-style feeds (with ETag and Last-Modified), section listing pages,
 // the JSON listing endpoint and article pages in the site's layouts, that
 // can be told to misbehave (429 with Retry-After, 5xx, slow, truncated or
-// oversized bodies, redirect loops) and records every request it saw.
+// oversized bodies, redirect loops, gzip bombs, bodies that never finish),
+// serves extra pages of a test's making (hostile feeds, huge listings) and
+// records every request it saw.
 package fakesite
 
 import (
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"html"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -78,10 +82,48 @@ type Fault struct {
 	Oversize   int           // send this many bytes of filler
 	Redirect   string        // redirect to this path or URL
 	Body       string        // answer 200 with this body (a malformed feed)
+
+	// GzipBomb answers 200 with a gzip stream that inflates to
+	// GzipBombSize bytes (512 MiB when 0), compressed as it is sent so
+	// that neither side needs to hold it. It names the only hint the
+	// client gets that the body is gzip: "x-gzip" (Content-Encoding:
+	// x-gzip, which Go's transport does not decode itself),
+	// "content-type" (Content-Type: application/x-gzip and no
+	// Content-Encoding) or "path" (no header at all: the URL, such as a
+	// .xml.gz one, is the hint).
+	GzipBomb     string
+	GzipBombSize int64
+	// GzipBombFill is repeated to make the inflated body; "" is zero bytes.
+	GzipBombFill string
+
+	// SlowTail answers 200 with the path's story page (a filler page at
+	// other paths): its head, up to the end of the first paragraph, at
+	// once, then the rest one byte every SlowTail until the client goes
+	// away. It is a server that never quite finishes, which a per-read
+	// timeout does not catch.
+	SlowTail time.Duration
+	// SlowTailLength sends the page's Content-Length with a SlowTail
+	// answer; without it the body is chunked.
+	SlowTailLength bool
+}
+
+// DefaultGzipBombSize is the inflated size of a GzipBomb without a
+// GzipBombSize.
+const DefaultGzipBombSize = 512 << 20
+
+// Page is a fixed answer the site serves at a path of a test's choosing.
+type Page struct {
+	ContentType string
+	// CacheControl, when set, is sent as the Cache-Control header.
+	CacheControl string
+	Body         string
 }
 
 // Request is one request the site saw.
 type Request struct {
+	// Seq numbers the requests in the order they arrived, from 1: an
+	// order to check without comparing clocks.
+	Seq        int
 	Start, End time.Time
 	Method     string
 	Path       string // with the query
@@ -98,6 +140,8 @@ type Site struct {
 	stories     []Story
 	byPath      map[string]Story
 	faults      map[string][]Fault // path → faults served in order, one per request
+	pages       map[string]Page    // path → fixed answer (AddPage)
+	seq         int                // requests arrived so far
 	requests    []Request
 	inFlight    int
 	maxInFlight int
@@ -115,7 +159,7 @@ func (s *Site) SetLatency(d time.Duration) {
 
 // New starts a fake site serving stories.
 func New(stories []Story) *Site {
-	s := &Site{stories: stories, byPath: byPath(stories), faults: map[string][]Fault{}, modified: time.Date(2024, 3, 1, 6, 0, 0, 0, time.UTC)}
+	s := &Site{stories: stories, byPath: byPath(stories), faults: map[string][]Fault{}, pages: map[string]Page{}, modified: time.Date(2024, 3, 1, 6, 0, 0, 0, time.UTC)}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
 }
@@ -163,7 +207,22 @@ func (s *Site) Fail(path string, faults ...Fault) {
 	s.faults[path] = append(s.faults[path], faults...)
 }
 
-// Requests returns a copy of every request seen so far.
+// AddPage serves p at path (without a query) from now on, in place of
+// what the site would answer there; queued faults still come first.
+func (s *Site) AddPage(path string, p Page) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pages[path] = p
+}
+
+// AddFeed serves the RSS document xml at path: a feed of a test's making,
+// whose items may link anywhere. Its URL is URL()+path.
+func (s *Site) AddFeed(path, xml string) {
+	s.AddPage(path, Page{ContentType: "application/rss+xml; charset=utf-8", Body: xml})
+}
+
+// Requests returns a copy of every request seen so far, in the order they
+// ended (sort by Seq for the order they arrived).
 func (s *Site) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -206,6 +265,8 @@ func (s *Site) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.inFlight++
 	s.maxInFlight = max(s.maxInFlight, s.inFlight)
+	s.seq++
+	seq := s.seq
 	var fault *Fault
 	if q := s.faults[r.URL.Path]; len(q) > 0 {
 		fault = &q[0]
@@ -215,20 +276,27 @@ func (s *Site) serve(w http.ResponseWriter, r *http.Request) {
 	paths := s.byPath
 	modified := s.modified
 	latency := s.latency
+	page, isPage := s.pages[r.URL.Path]
 	s.mu.Unlock()
 
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	defer func() {
 		s.mu.Lock()
 		s.inFlight--
-		s.requests = append(s.requests, Request{Start: start, End: time.Now(), Method: r.Method, Path: r.URL.RequestURI(), Host: r.Host, Header: r.Header.Clone(), Status: rec.status})
+		s.requests = append(s.requests, Request{Seq: seq, Start: start, End: time.Now(), Method: r.Method, Path: r.URL.RequestURI(), Host: r.Host, Header: r.Header.Clone(), Status: rec.status})
 		s.mu.Unlock()
 	}()
-	if fault != nil && s.applyFault(rec, r, *fault) {
+	if fault != nil && s.applyFault(rec, r, *fault, paths) {
 		return
 	}
 	path := r.URL.Path
 	switch {
+	case isPage:
+		rec.Header().Set("Content-Type", page.ContentType)
+		if page.CacheControl != "" {
+			rec.Header().Set("Cache-Control", page.CacheControl)
+		}
+		fmt.Fprint(rec, page.Body)
 	case path == "/robots.txt":
 		fmt.Fprint(rec, "User-agent: *\nDisallow: /private/\n")
 	case strings.HasPrefix(path, "/rsshub/zaobao/realtime/"):
@@ -255,7 +323,8 @@ func (s *Site) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 // applyFault answers r with f and reports whether the response is done.
-func (s *Site) applyFault(w *statusRecorder, r *http.Request, f Fault) bool {
+// paths are the stories by path, for the faults that serve a story's page.
+func (s *Site) applyFault(w *statusRecorder, r *http.Request, f Fault, paths map[string]Story) bool {
 	if f.Delay > 0 {
 		select {
 		case <-time.After(f.Delay):
@@ -289,10 +358,86 @@ func (s *Site) applyFault(w *statusRecorder, r *http.Request, f Fault) bool {
 		for n := 0; n < f.Oversize; n += len(chunk) {
 			fmt.Fprint(w, chunk)
 		}
+	case f.GzipBomb != "":
+		serveGzipBomb(w, r, f)
+	case f.SlowTail > 0:
+		page := strings.Repeat("<p>填充</p>", 200)
+		if st, ok := paths[r.URL.Path]; ok {
+			page = ArticleHTML(st)
+		}
+		serveSlowTail(w, r, page, f)
 	default:
 		return false // a delay alone: answer normally, late
 	}
 	return true
+}
+
+// serveGzipBomb sends f's gzip bomb, compressing it as it goes, until it
+// is all sent or the client stops reading.
+func serveGzipBomb(w http.ResponseWriter, r *http.Request, f Fault) {
+	switch f.GzipBomb {
+	case "x-gzip":
+		w.Header().Set("Content-Encoding", "x-gzip")
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	case "content-type":
+		w.Header().Set("Content-Type", "application/x-gzip")
+	default:
+		// Set, or net/http would sniff the gzip magic and name it.
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	}
+	size := f.GzipBombSize
+	if size <= 0 {
+		size = DefaultGzipBombSize
+	}
+	chunk := make([]byte, 1<<20)
+	if fill := f.GzipBombFill; fill != "" {
+		for i := range chunk {
+			chunk[i] = fill[i%len(fill)]
+		}
+	}
+	zw, _ := gzip.NewWriterLevel(w, gzip.BestCompression)
+	for left := size; left > 0; left -= int64(len(chunk)) {
+		if r.Context().Err() != nil {
+			return
+		}
+		if _, err := zw.Write(chunk[:min(left, int64(len(chunk)))]); err != nil {
+			return
+		}
+	}
+	zw.Close()
+}
+
+// serveSlowTail sends page's head at once and the rest one byte every
+// f.SlowTail, until it is all sent or the client goes away.
+func serveSlowTail(w http.ResponseWriter, r *http.Request, page string, f Fault) {
+	head := len(page)
+	if i := strings.Index(page, "</p>"); i >= 0 {
+		head = i + len("</p>")
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if f.SlowTailLength {
+		w.Header().Set("Content-Length", strconv.Itoa(len(page)))
+	}
+	rc := http.NewResponseController(w)
+	if _, err := io.WriteString(w, page[:head]); err != nil {
+		return
+	}
+	rc.Flush()
+	t := time.NewTicker(f.SlowTail)
+	defer t.Stop()
+	for i := head; i < len(page); i++ {
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			return
+		}
+		if _, err := io.WriteString(w, page[i:i+1]); err != nil {
+			return
+		}
+		if rc.Flush() != nil {
+			return
+		}
+	}
 }
 
 type statusRecorder struct {
@@ -301,6 +446,9 @@ type statusRecorder struct {
 }
 
 func (w *statusRecorder) WriteHeader(code int) { w.status = code; w.ResponseWriter.WriteHeader(code) }
+
+// Unwrap lets http.ResponseController reach the server's writer (Flush).
+func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func inSection(stories []Story, section string) []Story {
 	var out []Story
@@ -389,17 +537,34 @@ func serveListing(w http.ResponseWriter, section string, stories []Story) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	fmt.Fprint(w, `<!DOCTYPE html><html lang="zh-cn"><head><meta charset="utf-8"><title>即时 `+section+` | 联合早报网</title></head><body>
+	fmt.Fprint(w, ListingHTML(section, inSection(stories, section)))
+}
+
+// ListingHTML is a section listing page in the HK layout, listing stories
+// in the order given (the site lists the newest first). Its story links
+// are matched by `[data-testid="article-list"] article a`.
+func ListingHTML(section string, stories []Story) string {
+	var b strings.Builder
+	b.Grow(300 + 120*len(stories))
+	fmt.Fprint(&b, `<!DOCTYPE html><html lang="zh-cn"><head><meta charset="utf-8"><title>即时 `+section+` | 联合早报网</title></head><body>
 <nav><a href="/">首页</a><a href="/realtime">即时</a></nav>
 <div data-testid="article-list">`)
-	for _, st := range inSection(stories, section) {
-		fmt.Fprintf(w, `<article><a href="%s?ref=listing"><h2>%s</h2></a><span>%s</span></article>`+"\n",
+	for _, st := range stories {
+		fmt.Fprintf(&b, `<article><a href="%s?ref=listing"><h2>%s</h2></a><span>%s</span></article>`+"\n",
 			st.Path(), html.EscapeString(st.Title), st.Published.In(sgt).Format("01-02 15:04"))
 	}
-	fmt.Fprint(w, `</div><footer>© SPH Media</footer></body></html>`)
+	fmt.Fprint(&b, `</div><footer>© SPH Media</footer></body></html>`)
+	return b.String()
 }
 
 func serveJSONListing(w http.ResponseWriter, section string, stories []Story) {
+	w.Header().Set("Content-Type", "application/json")
+	fmt.Fprint(w, JSONListing(inSection(stories, section)))
+}
+
+// JSONListing is an answer of the JSON listing endpoint listing stories
+// in the order given (the site lists the newest first).
+func JSONListing(stories []Story) string {
 	type article struct {
 		Title     string `json:"title"`
 		Href      string `json:"href"`
@@ -410,12 +575,13 @@ func serveJSONListing(w http.ResponseWriter, section string, stories []Story) {
 			Articles []article `json:"articles"`
 		} `json:"response"`
 	}
-	out.Response.Articles = []article{}
-	for _, st := range inSection(stories, section) {
+	out.Response.Articles = make([]article, 0, len(stories))
+	for _, st := range stories {
 		out.Response.Articles = append(out.Response.Articles, article{st.Title, st.Path(), st.Published.Unix()})
 	}
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(out)
+	var b strings.Builder
+	json.NewEncoder(&b).Encode(out)
+	return b.String()
 }
 
 // ArticleHTML is the story's page in its layout, with the site's noise

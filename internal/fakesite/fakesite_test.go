@@ -1,7 +1,9 @@
 package fakesite
 
 import (
+	"compress/gzip"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -167,5 +169,186 @@ func TestConcurrencyRecorded(t *testing.T) {
 	}
 	if got := len(s.Requests()); got != 4 {
 		t.Errorf("requests: got %d, want 4", got)
+	}
+}
+
+// TestGzipBomb: each variant gives the client its one hint that the body
+// is gzip, and the stream inflates to the stated size.
+func TestGzipBomb(t *testing.T) {
+	const size = 3<<20 + 5 // not a whole number of the server's chunks
+	for _, tc := range []struct {
+		variant, fill         string
+		encoding, contentType string
+	}{
+		{"x-gzip", "", "x-gzip", "text/html; charset=utf-8"},
+		{"content-type", "<p>炸弹</p>", "", "application/x-gzip"},
+		{"path", "", "", "text/html; charset=utf-8"},
+	} {
+		t.Run(tc.variant, func(t *testing.T) {
+			s := New(nil)
+			defer s.Close()
+			s.Fail("/sitemap.xml.gz", Fault{GzipBomb: tc.variant, GzipBombSize: size, GzipBombFill: tc.fill})
+			req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, s.URL()+"/sitemap.xml.gz", nil)
+			resp, err := http.DefaultTransport.RoundTrip(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			if got := resp.Header.Get("Content-Encoding"); got != tc.encoding {
+				t.Errorf("Content-Encoding: got %q, want %q", got, tc.encoding)
+			}
+			if got := resp.Header.Get("Content-Type"); got != tc.contentType {
+				t.Errorf("Content-Type: got %q, want %q", got, tc.contentType)
+			}
+			compressed := &countingReader{r: resp.Body}
+			zr, err := gzip.NewReader(compressed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			head := make([]byte, 64)
+			if _, err := io.ReadFull(zr, head); err != nil {
+				t.Fatal(err)
+			}
+			want := tc.fill
+			if want == "" {
+				want = "\x00"
+			}
+			if !strings.HasPrefix(string(head), want) {
+				t.Errorf("inflated body starts %q, want %q repeated", head, want)
+			}
+			// Read with a limit, as a careful client does.
+			n, err := io.Copy(io.Discard, io.LimitReader(zr, size))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n += int64(len(head)); n != size {
+				t.Errorf("inflated: got %d bytes, want %d", n, size)
+			}
+			if extra, _ := io.Copy(io.Discard, zr); extra != 0 {
+				t.Errorf("inflated: %d bytes past the stated size", extra)
+			}
+			if compressed.n*100 > size {
+				t.Errorf("compressed: %d bytes for %d, want a ratio over 100", compressed.n, size)
+			}
+		})
+	}
+}
+
+// TestGzipBombDefaultSize: a bomb without a size inflates to 512 MiB; a
+// client that stops reading ends the stream.
+func TestGzipBombDefaultSize(t *testing.T) {
+	s := New(nil)
+	defer s.Close()
+	s.Fail("/bomb", Fault{GzipBomb: "content-type"})
+	_, body := get(t, s.URL()+"/bomb")
+	zr, err := gzip.NewReader(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := io.Copy(io.Discard, zr)
+	if err != nil || n != DefaultGzipBombSize {
+		t.Errorf("inflated: got %d bytes, %v; want %d", n, err, DefaultGzipBombSize)
+	}
+	if len(body) > 2<<20 {
+		t.Errorf("compressed: got %d bytes, want under 2 MiB", len(body))
+	}
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// TestSlowTail: the head of the page (its first paragraph) comes at once
+// and the rest a byte at a time; read to the end it is the whole page,
+// with or without a Content-Length.
+func TestSlowTail(t *testing.T) {
+	st := Stories(1, time.Date(2024, 3, 1, 6, 0, 0, 0, time.UTC))[0]
+	page := ArticleHTML(st)
+	for _, withLength := range []bool{false, true} {
+		t.Run(fmt.Sprintf("length=%v", withLength), func(t *testing.T) {
+			s := New([]Story{st})
+			defer s.Close()
+			// So slow that the tail cannot have come while the head is read.
+			s.Fail(st.Path(), Fault{SlowTail: time.Hour, SlowTailLength: withLength})
+			req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, s.StoryURL(st), nil)
+			resp, err := http.DefaultTransport.RoundTrip(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantLength := int64(-1)
+			if withLength {
+				wantLength = int64(len(page))
+			}
+			if resp.ContentLength != wantLength {
+				t.Errorf("Content-Length: got %d, want %d", resp.ContentLength, wantLength)
+			}
+			var got []byte
+			buf := make([]byte, 4096)
+			for !strings.Contains(string(got), st.Paragraphs[0]+"</p>") {
+				n, err := resp.Body.Read(buf)
+				got = append(got, buf[:n]...)
+				if err != nil {
+					t.Fatalf("reading the head: %v after %q", err, got)
+				}
+			}
+			if !strings.HasPrefix(page, string(got)) || strings.Contains(string(got), st.Paragraphs[2]) {
+				t.Errorf("head: got %q, want the page up to its first paragraph", got)
+			}
+			resp.Body.Close()
+
+			// Fast enough to read to the end.
+			s.Fail(st.Path(), Fault{SlowTail: 50 * time.Microsecond, SlowTailLength: withLength})
+			if _, body := get(t, s.StoryURL(st)); body != page {
+				t.Errorf("read to the end: got %d bytes, want the page's %d", len(body), len(page))
+			}
+		})
+	}
+}
+
+// TestAddPage: pages and feeds of a test's making are served at their
+// path, and requests are numbered in the order they arrived.
+func TestAddPage(t *testing.T) {
+	stories := Stories(3, time.Date(2024, 3, 1, 6, 0, 0, 0, time.UTC))
+	s := New(stories)
+	defer s.Close()
+	feed := FeedXML("hostile", stories[:1], "https://evil.example")
+	s.AddFeed("/hostile/feed.xml", feed)
+	s.AddPage("/huge", Page{ContentType: "text/html; charset=utf-8", CacheControl: "max-age=60", Body: ListingHTML("china", stories)})
+
+	resp, body := get(t, s.URL()+"/hostile/feed.xml?x=1")
+	if body != feed || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/rss+xml") {
+		t.Errorf("feed: got %q (%s)", body, resp.Header.Get("Content-Type"))
+	}
+	resp, body = get(t, s.URL()+"/huge")
+	if resp.Header.Get("Cache-Control") != "max-age=60" || strings.Count(body, "<article>") != 3 {
+		t.Errorf("listing: got %q with Cache-Control %q", body, resp.Header.Get("Cache-Control"))
+	}
+	f, errs := crawler.CompileFeeds("feeds", []crawler.FeedConfig{{Name: "huge", Type: "listing", URL: s.URL() + "/huge", Site: "zaobao", Links: []string{`[data-testid="article-list"] article a`}}})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	items, err := crawler.ParseListing([]byte(body), s.URL()+"/huge", f[0])
+	if err != nil || len(items) != 3 || !strings.Contains(items[2].URL, stories[2].Path()) {
+		t.Errorf("listing parsed: got %v, %v", items, err)
+	}
+	js := JSONListing([]Story{stories[2], stories[0]})
+	if !strings.HasPrefix(js, `{"response":{"articles":[{"title":`) || strings.Index(js, stories[2].Path()) > strings.Index(js, stories[0].Path()) {
+		t.Errorf("JSON listing: got %s, want stories 2 and 0 in that order", js)
+	}
+	s.Fail("/huge", Fault{Status: 503})
+	if resp, _ := get(t, s.URL()+"/huge"); resp.StatusCode != 503 {
+		t.Errorf("a fault before a page: got %d, want 503", resp.StatusCode)
+	}
+	for i, r := range s.Requests() {
+		if r.Seq != i+1 {
+			t.Errorf("request %d (%s): Seq %d, want %d", i, r.Path, r.Seq, i+1)
+		}
 	}
 }

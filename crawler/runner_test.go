@@ -1,0 +1,278 @@
+package crawler
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// memClaims is an in-memory Claims, Failures and FeedStates for one
+// worker: enough of the store to follow the runner's decisions.
+type memClaims struct {
+	mu       sync.Mutex
+	now      func() time.Time
+	attempts map[string]int
+	state    map[string]string // "written", "failed", "permanent"
+	retryAt  map[string]time.Time
+	posts    map[string]string // URL → content
+	since    map[string]time.Time
+	copies   map[string][]byte
+	feeds    map[string]FeedState
+}
+
+func newMemClaims(now func() time.Time) *memClaims {
+	return &memClaims{now: now, attempts: map[string]int{}, state: map[string]string{}, retryAt: map[string]time.Time{},
+		posts: map[string]string{}, since: map[string]time.Time{}, copies: map[string][]byte{}, feeds: map[string]FeedState{}}
+}
+
+func (m *memClaims) Claim(_ context.Context, k Key, force bool) (Claim, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c := Claim{Attempts: m.attempts[k.URL]}
+	switch st := m.state[k.URL]; {
+	case !force && (st == "written" || st == "permanent"):
+		c.Status = Done
+	case !force && st == "failed" && m.retryAt[k.URL].After(m.now()):
+		c.Status = NotDue
+	}
+	return c, nil
+}
+
+func (m *memClaims) Publish(_ context.Context, k Key, name string, content []byte) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.state[k.URL], m.posts[k.URL] = "written", string(content)
+	return name, nil
+}
+
+func (m *memClaims) Fail(_ context.Context, k Key, reason string, permanent bool, retryAt time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.attempts[k.URL]++
+	m.state[k.URL], m.retryAt[k.URL] = "failed", retryAt
+	if permanent {
+		m.state[k.URL] = "permanent"
+	}
+	return nil
+}
+
+func (m *memClaims) Release(context.Context, Key) error { return nil }
+
+func (m *memClaims) NoteFailure(_ context.Context, url string, feedCopy []byte) (time.Time, []byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.since[url]; !ok {
+		m.since[url] = m.now()
+	}
+	if len(feedCopy) > 0 {
+		m.copies[url] = feedCopy
+	}
+	return m.since[url], m.copies[url], nil
+}
+
+func (m *memClaims) ClaimFeed(_ context.Context, feedURL string) (FeedState, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.feeds[feedURL], true, nil
+}
+
+func (m *memClaims) ReleaseFeed(_ context.Context, feedURL string, st FeedState) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.feeds[feedURL] = st
+	return nil
+}
+
+// testRunner is a Runner over the project's zaobao rules with the site
+// served by handler at zaobao's canonical host mapped to the test
+// server, a fake clock, and the in-memory store.
+func testRunner(t *testing.T, handler http.Handler, feeds ...FeedConfig) (*Runner, *memClaims, *time.Time, *httptest.Server) {
+	t.Helper()
+	srv := httptest.NewServer(handler)
+	t.Cleanup(srv.Close)
+	sites := testSites(t)
+	now := time.Date(2024, 3, 1, 8, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	cfg := DefaultFetchConfig()
+	cfg.Delay, cfg.Retries, cfg.RobotsTxt = 0, 0, false
+	f, err := NewFetcher(cfg, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range feeds {
+		feeds[i].URL = srv.URL + feeds[i].URL
+	}
+	compiled, errs := CompileFeeds("feeds", feeds)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	mem := newMemClaims(clock)
+	r := &Runner{Fetcher: f, Sites: sites, Feeds: compiled, Converter: testConverter(t, sites, "jekyll"),
+		Claims: mem, States: mem, Failures: mem, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clock,
+		RetryDelay: time.Minute, RetryDelayMax: time.Hour, MaxWait: 2 * time.Hour, MaxAttempts: 3, GiveUpAfter: 24 * time.Hour}
+	return r, mem, &now, srv
+}
+
+func TestRetryAt(t *testing.T) {
+	r, _, now, _ := testRunner(t, http.NotFoundHandler())
+	plain := errors.New("connection reset")
+	for _, c := range []struct {
+		err      error
+		attempts int
+		low, max time.Duration
+	}{
+		{plain, 1, 54 * time.Second, time.Minute},
+		{plain, 2, 108 * time.Second, 2 * time.Minute},
+		{plain, 4, 432 * time.Second, 8 * time.Minute},
+		{plain, 30, 54 * time.Minute, time.Hour}, // RetryDelayMax
+		{&HTTPError{Status: 429, RetryAfter: 10 * time.Minute}, 1, 10 * time.Minute, 10 * time.Minute},
+		{&HTTPError{Status: 503, RetryAfter: 365 * 24 * time.Hour}, 1, 2 * time.Hour, 2 * time.Hour}, // MaxWait
+		{&HostBackoffError{Host: "x", Until: now.Add(5 * time.Minute)}, 7, 5 * time.Minute, 5 * time.Minute},
+		{&HostBackoffError{Host: "x", Until: now.Add(100 * time.Hour)}, 1, 2 * time.Hour, 2 * time.Hour},
+	} {
+		got := r.retryAt(c.err, c.attempts, "https://www.zaobao.com/x").Sub(*now)
+		if got < c.low || got > c.max {
+			t.Errorf("retryAt(%v, attempt %d): in %v, want %v to %v", c.err, c.attempts, got, c.low, c.max)
+		}
+	}
+}
+
+func TestScope(t *testing.T) {
+	r, _, _, srv := testRunner(t, http.NotFoundHandler(), FeedConfig{Name: "cna", URL: "/rss"})
+	var items []Item
+	for _, u := range []string{
+		"https://www.zaobao.com/realtime/china/story20240301-1",      // a site rule
+		"https://www.zaobao.com:8443/realtime/china/story20240301-2", // its host, another port
+		"http://169.254.169.254/latest/meta-data/",
+		"https://evil.example/realtime/china/story20240301-3",
+		srv.URL + "/news/1", // the feed's own host and port
+		strings.Replace(srv.URL, "127.0.0.1", "localhost", 1) + "/news/2",
+	} {
+		items = append(items, Item{URL: u})
+	}
+	var sum Summary
+	got := r.scope(r.Feeds[0], items, &sum)
+	if len(got) != 2 || got[0].URL != items[0].URL || got[1].URL != items[4].URL {
+		t.Errorf("kept %v, want %s and %s", got, items[0].URL, items[4].URL)
+	}
+	if sum.OutOfScope != 4 {
+		t.Errorf("out of scope: got %d, want 4", sum.OutOfScope)
+	}
+
+	r.FeedItems = 2
+	dated := []Item{
+		{URL: "https://www.zaobao.com/realtime/china/story20240301-1", Published: time.Unix(100, 0)},
+		{URL: "https://www.zaobao.com/realtime/china/story20240301-2", Published: time.Unix(300, 0)},
+		{URL: "https://www.zaobao.com/realtime/china/story20240301-3", Published: time.Unix(200, 0)},
+	}
+	got = r.scope(r.Feeds[0], dated, &sum)
+	if len(got) != 2 || got[0].URL != dated[1].URL || got[1].URL != dated[2].URL {
+		t.Errorf("capped: kept %v, want the two newest, newest first", got)
+	}
+}
+
+func TestInterleave(t *testing.T) {
+	it := func(s string) Item { return Item{URL: s} }
+	got := interleave([][]Item{{it("a1"), it("a2"), it("a3")}, {it("b1")}, nil, {it("c1"), it("c2")}})
+	var urls []string
+	for _, i := range got {
+		urls = append(urls, i.URL)
+	}
+	if want := "a1 b1 c1 a2 c2 a3"; strings.Join(urls, " ") != want {
+		t.Errorf("got %s, want %s", strings.Join(urls, " "), want)
+	}
+}
+
+// TestGiveUp: a story whose page keeps failing is retried with a growing
+// wait, then, after MaxAttempts over GiveUpAfter, written from the copy
+// its feed carried on the first poll, though the feed no longer lists it.
+func TestGiveUp(t *testing.T) {
+	var mu sync.Mutex
+	listed := true
+	mux := http.NewServeMux()
+	mux.HandleFunc("/rss", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		item := ""
+		if listed {
+			item = `<item><title>被放弃的新闻</title><link>https://www.zaobao.com/realtime/china/story20240301-77</link>
+<pubDate>Fri, 01 Mar 2024 07:00:00 GMT</pubDate><description><![CDATA[<p>第一段。</p><p>第二段。</p>]]></description></item>`
+		}
+		io.WriteString(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>`+item+`</channel></rss>`)
+	})
+	r, mem, now, _ := testRunner(t, mux, FeedConfig{Name: "china", URL: "/rss"})
+	// The story's page is on the test server (the site rule's canonical
+	// URL stays www.zaobao.com): always 500.
+	pages := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "boom", http.StatusInternalServerError)
+	}))
+	t.Cleanup(pages.Close)
+	r.Fetcher.allowed = nil
+	r.Fetcher.colly.WithTransport(rewriteTransport{to: pages.URL, base: http.DefaultTransport})
+	k := "https://www.zaobao.com/realtime/china/story20240301-77"
+
+	sum, err := r.Once(t.Context())
+	if err != nil || sum.Failed != 1 {
+		t.Fatalf("first run: %v, %v; want one failure", sum, err)
+	}
+	mu.Lock()
+	listed = false // the story drops off its feed
+	mu.Unlock()
+	r.Retries = dueAll{mem}
+	var waits []time.Duration
+	for i := 2; i <= 3; i++ {
+		waits = append(waits, mem.retryAt[k].Sub(*now))
+		*now = mem.retryAt[k].Add(25 * time.Hour) // past its retry time and GiveUpAfter
+		if _, err := r.Once(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if waits[1] <= waits[0] {
+		t.Errorf("retry waits %v: want them growing", waits)
+	}
+	if mem.state[k] != "written" || !strings.Contains(mem.posts[k], "第二段。") {
+		t.Fatalf("after %d attempts: state %q, post %q; want written from the feed's copy", mem.attempts[k]+1, mem.state[k], mem.posts[k])
+	}
+	if !strings.Contains(mem.posts[k], "source: feed") {
+		t.Errorf("post from the feed's copy has no source: feed marker:\n%s", mem.posts[k])
+	}
+}
+
+// dueAll lists every failed story as due, as the store does once their
+// time has come.
+type dueAll struct{ m *memClaims }
+
+func (d dueAll) Due(context.Context, int) ([]Key, error) {
+	d.m.mu.Lock()
+	defer d.m.mu.Unlock()
+	var keys []Key
+	for u, st := range d.m.state {
+		if st == "failed" {
+			keys = append(keys, Key{URL: u})
+		}
+	}
+	return keys, nil
+}
+
+// rewriteTransport sends the requests for www.zaobao.com to the test
+// server to.
+type rewriteTransport struct {
+	to   string
+	base http.RoundTripper
+}
+
+func (t rewriteTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Hostname() != "www.zaobao.com" {
+		return t.base.RoundTrip(req)
+	}
+	req = req.Clone(req.Context())
+	req.URL.Scheme, req.URL.Host = "http", strings.TrimPrefix(t.to, "http://")
+	return t.base.RoundTrip(req)
+}
