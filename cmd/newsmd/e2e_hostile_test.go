@@ -466,22 +466,7 @@ func TestHostileRetryAfterCapped(t *testing.T) {
 // defaults, until every story is written once, whole; and it never asks
 // for a written story again.
 func TestHostileRunConverges(t *testing.T) {
-	stories := fakesite.Stories(40, time.Date(2024, 3, 1, 6, 0, 0, 0, time.UTC))
-	site := fakesite.New(stories)
-	defer site.Close()
-	var paths []string
-	flaky := map[string]bool{}
-	for i, st := range stories {
-		paths = append(paths, st.Path())
-		if i%10 < 3 {
-			flaky[st.Path()] = true
-			for range 8 {
-				site.Fail(st.Path(), fakesite.Fault{Status: 500})
-			}
-		}
-	}
-	dir := t.TempDir()
-	cfg := hostileConfig(t, site, dir, func(c *Config) {
+	runConverges(t, 40, func(c *Config) {
 		c.Server.Listen = ""
 		c.Server.Tick = 200 * time.Millisecond
 		c.Fetch.Retries = 2
@@ -497,10 +482,50 @@ func TestHostileRunConverges(t *testing.T) {
 		"crawl.retry_delay_max": "2s",
 		"crawl.max_attempts":    10,
 		"crawl.give_up_after":   "72h",
-	})
+	}, 3*time.Minute)
+}
+
+// TestHostileRunConvergesDefaults is the same with the shipped politeness
+// and retry settings (fetch.delay 1s, 2 at once, 4 retries from 1s,
+// crawl.retry_delay 1m, host backoff from 1m) and 76 stories, as the
+// review found it: every story within 15 minutes. It takes minutes, so it
+// runs only with NEWSMD_LONG_TESTS=1.
+func TestHostileRunConvergesDefaults(t *testing.T) {
+	if os.Getenv("NEWSMD_LONG_TESTS") == "" {
+		t.Skip("takes minutes: set NEWSMD_LONG_TESTS=1")
+	}
+	start := time.Now()
+	runConverges(t, 76, func(c *Config) {
+		d := DefaultConfig()
+		c.Fetch, c.Crawl = d.Fetch, d.Crawl
+		c.Server.Listen = ""
+	}, nil, 15*time.Minute)
+	t.Logf("all 76 stories written after %v", time.Since(start).Round(time.Second))
+}
+
+// runConverges: n stories, 30% of whose pages answer 500 to their first 8
+// requests; run, left alone, writes every story within limit, each once,
+// and asks for none again once written.
+func runConverges(t *testing.T, n int, edit func(c *Config), kv map[string]any, limit time.Duration) {
+	stories := fakesite.Stories(n, time.Date(2024, 3, 1, 6, 0, 0, 0, time.UTC))
+	site := fakesite.New(stories)
+	defer site.Close()
+	var paths []string
+	flaky := map[string]bool{}
+	for i, st := range stories {
+		paths = append(paths, st.Path())
+		if i%10 < 3 {
+			flaky[st.Path()] = true
+			for range 8 {
+				site.Fail(st.Path(), fakesite.Fault{Status: 500})
+			}
+		}
+	}
+	dir := t.TempDir()
+	cfg := hostileConfig(t, site, dir, edit, kv)
 
 	d := startDaemon(t, cfg)
-	all := waitUntil(3*time.Minute, d, func() bool { return countMD(dir) >= len(stories) })
+	all := waitUntil(limit, d, func() bool { return countMD(dir) >= len(stories) })
 	if !all {
 		select {
 		case <-d.exited:
@@ -508,7 +533,7 @@ func TestHostileRunConverges(t *testing.T) {
 		default:
 		}
 		err := d.stop(t)
-		t.Fatalf("after 3 minutes: %d posts of %d stories (run: %v)\n%s", countMD(dir), len(stories), err, lastLines(d.stderr.String(), 20))
+		t.Fatalf("after %v: %d posts of %d stories (run: %v)\n%s", limit, countMD(dir), len(stories), err, lastLines(d.stderr.String(), 20))
 	}
 	// A few more ticks: no written story is asked for again.
 	before := storyPaths(site, paths)

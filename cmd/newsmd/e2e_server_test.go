@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -132,7 +131,7 @@ func TestServerSurvivesIdleConnections(t *testing.T) {
 	close(release)
 	released = true
 	waitFor(t, "the stories to be written while the connections are held", alive, func() bool {
-		return finishedPosts(dir) == len(stories)
+		return countMD(dir) == len(stories)
 	}, &stderr)
 	alive("with the connections open")
 	if fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", cmd.Process.Pid)); err == nil {
@@ -185,19 +184,6 @@ func waitFor(t *testing.T, what string, alive func(string), cond func() bool, lo
 		}
 		<-tick.C
 	}
-}
-
-// finishedPosts counts the finished posts, while the daemon may be writing
-// others.
-func finishedPosts(dir string) int {
-	entries, _ := os.ReadDir(filepath.Join(dir, "_posts"))
-	n := 0
-	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), ".md") && !strings.HasPrefix(e.Name(), ".") {
-			n++
-		}
-	}
-	return n
 }
 
 // needFileLimit skips the test unless this process may open n files.
