@@ -257,10 +257,14 @@ func headline(title string, siteNames []string) string {
 	t := converter.CleanText(title)
 	var names, known []string
 	for _, n := range siteNames {
-		if n = converter.CleanText(n); n != "" {
-			names = append(names, n)
-			known = append(known, strings.FieldsFunc(n, isTitleSeparator)...)
+		n = strings.TrimFunc(converter.CleanText(n), isTitleSeparator)
+		// A "name" with a separator inside is the page's own title put
+		// where the site's name belongs (application-name), not a name.
+		if n == "" || strings.ContainsFunc(n, func(r rune) bool { return strings.ContainsRune(titleSeparators, r) }) {
+			continue
 		}
+		names = append(names, n)
+		known = append(known, strings.FieldsFunc(n, isTitleSeparator)...)
 	}
 	isKnown := func(w string) bool {
 		return slices.ContainsFunc(known, func(k string) bool { return strings.EqualFold(w, k) })

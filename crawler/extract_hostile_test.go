@@ -181,6 +181,12 @@ func TestExtractHeadline(t *testing.T) {
 			t.Errorf("headline(%q): got %q, want %q", tt.in, got, tt.want)
 		}
 	}
+	// A page that puts its own title in application-name does not make
+	// every word of that title a site name.
+	own := "Fishing Masters Show in Rostock im Mai 2022 - BLINKER"
+	if got := headline(own, []string{"BLINKER", own}); got != own {
+		t.Errorf("headline(%q) with itself as application-name: got %q, want it kept", own, got)
+	}
 	if got := headline("- iPhone 16 im Test", []string{"Mac & i"}); got != "- iPhone 16 im Test" {
 		t.Errorf("headline(%q): got %q, want it kept", "- iPhone 16 im Test", got)
 	}
