@@ -489,10 +489,10 @@ func TestHostileRunConverges(t *testing.T) {
 // and retry settings (fetch.delay 1s, 2 at once, 4 retries from 1s,
 // crawl.retry_delay 1m, host backoff from 1m) and 76 stories, as the
 // review found it: every story within 15 minutes. It takes minutes, so it
-// runs only with NEWSMD_LONG_TESTS=1.
+// runs only with LONG_TESTS=1.
 func TestHostileRunConvergesDefaults(t *testing.T) {
-	if os.Getenv("NEWSMD_LONG_TESTS") == "" {
-		t.Skip("takes minutes: set NEWSMD_LONG_TESTS=1")
+	if os.Getenv("LONG_TESTS") == "" {
+		t.Skip("takes minutes: set LONG_TESTS=1")
 	}
 	start := time.Now()
 	runConverges(t, 76, func(c *Config) {
