@@ -57,6 +57,7 @@ func pipelineConfig(b *testing.B, site *fakesite.Site, dir string) string {
 	c.Fetch.Concurrency = 16
 	c.Fetch.Timeout = 30 * time.Second
 	c.Crawl.Workers = 8
+	c.Crawl.FeedItems = 500 // each feed lists a whole section
 	return writeYAMLConfig(b, c, dir)
 }
 
