@@ -523,7 +523,9 @@ const (
 // proportion to the size, whatever the shape), and a nesting (the sum
 // over elements of their depth) over maxNesting after it.
 func parseHTML(page []byte) (*goquery.Document, error) {
-	if n := countElements(page, maxElements); n > maxElements {
+	// A start tag takes three bytes at least ("<p>"): a smaller page
+	// cannot hold too many, and is spared the extra pass.
+	if len(page) > 3*maxElements && countElements(page, maxElements) > maxElements {
 		return nil, fmt.Errorf("%w: more than %d elements", ErrMalformedPage, maxElements)
 	}
 	doc, err := xhtml.Parse(bytes.NewReader(page))
