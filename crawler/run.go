@@ -333,8 +333,10 @@ func (r *Runner) cycle(ctx context.Context, onlyDue bool) (Summary, error) {
 		switch {
 		case err != nil:
 			sum.FeedsFailed++
+			reason, _ := classify(err)
 			r.Metrics.add("newsmd_feed_polls_total", 1, "result", "error")
-			r.Log.Warn("feed failed", "feed_url", f.URL(), "error", err)
+			r.Metrics.add("newsmd_feed_failures_total", 1, "reason", reason)
+			r.Log.Warn("feed failed", "feed_url", f.URL(), "reason", reason, "error", err)
 			continue
 		case status == http.StatusNotModified:
 			sum.FeedsNotModified++
@@ -454,6 +456,9 @@ func (r *Runner) scope(f *Feed, items []Item, sum *Summary) []Item {
 	return kept
 }
 
+// errUnreadableFeed: a feed or listing was fetched but could not be read.
+var errUnreadableFeed = errors.New("unreadable feed")
+
 // errNoSiteRule: no site rule allows a URL's host and port.
 var errNoSiteRule = errors.New("no site rule allows this host and port")
 
@@ -539,6 +544,9 @@ func (r *Runner) pollFeed(ctx context.Context, f *Feed, onlyDue bool) (items []I
 			if skipped > 0 {
 				r.Log.Warn("feed items without a usable link skipped", "feed_url", f.URL(), "skipped", skipped)
 			}
+		}
+		if err != nil {
+			err = fmt.Errorf("%w: %w", errUnreadableFeed, err)
 		}
 	}
 	if err != nil {
@@ -936,6 +944,8 @@ func classify(err error) (reason string, permanent bool) {
 		return "too_large", true
 	case errors.Is(err, ErrUnsupportedEncoding):
 		return "encoding", true
+	case errors.Is(err, errUnreadableFeed):
+		return "parse", false
 	case errors.Is(err, ErrTruncated):
 		return "truncated", false
 	case errors.Is(err, ErrRobots):

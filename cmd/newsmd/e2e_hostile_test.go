@@ -871,3 +871,25 @@ func hugeListing(t *testing.T, typ string) {
 		t.Errorf("peak RSS: got %d MB, want under %d MB", r.peakRSS/mb, limit/mb)
 	}
 }
+
+// TestHostileCorruptStore: a state database that is not one fails with one
+// "open store" prefix and a hint that says what to do, and loses nothing
+// (the file is left as it was).
+func TestHostileCorruptStore(t *testing.T) {
+	site := fakesite.New(fakesite.Stories(2, time.Date(2024, 3, 1, 6, 0, 0, 0, time.UTC)))
+	defer site.Close()
+	dir := t.TempDir()
+	cfg := e2eConfig(t, site, dir)
+	garbage := []byte(strings.Repeat("not a database, ", 512))
+	db := filepath.Join(dir, "state.db")
+	if err := os.WriteFile(db, garbage, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := run1(t, "once", "--config", cfg)
+	if code != exitUsage || strings.Count(errOut, "open store") != 1 || !strings.Contains(errOut, "hint: the state database") {
+		t.Errorf("once on a corrupt store: exit %d, want %d, one \"open store\" and a hint\n%s", code, exitUsage, errOut)
+	}
+	if got, _ := os.ReadFile(db); string(got) != string(garbage) {
+		t.Errorf("the corrupt store was changed")
+	}
+}
