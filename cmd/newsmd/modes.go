@@ -45,7 +45,7 @@ func parseFlags(fl *flag.FlagSet, args []string) error {
 
 // runOnce polls every feed once and writes the new stories.
 func runOnce(ctx context.Context, m *Main, args []string) error {
-	fl, config := newFlags(m, "once", "Usage: newsmd once [--config FILE]\n\nPolls every feed once, writes the new stories and prints a summary.\nExit status: 0 all went well, 1 some items failed, 2 configuration or store errors.")
+	fl, config := newFlags(m, "once", "Usage: newsmd once [--config FILE]\n\nPolls every feed once, writes the new stories and prints a summary.\nExit status: 0 all went well, 1 something was left undone (a failed item, a feed or\nstory held by another process, a story waiting for its retry), 2 configuration or\nstore errors.")
 	if err := parseFlags(fl, args); err != nil {
 		return err
 	}
