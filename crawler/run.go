@@ -745,8 +745,8 @@ func (r *Runner) story(ctx context.Context, it Item, force bool) (Result, error)
 		return Result{URL: k.URL}, nil
 	}
 	attempts := claim.Attempts + 1
-	if !permanent && r.Failures != nil {
-		gres, settled, givenUp, gerr := r.giveUp(ctx, k, it, site, attempts, reason, err, start)
+	if r.Failures != nil {
+		gres, settled, givenUp, gerr := r.giveUp(ctx, k, it, site, attempts, reason, permanent, err, start)
 		if settled || gerr != nil {
 			return gres, gerr
 		}
@@ -796,13 +796,14 @@ func (r *Runner) publish(ctx context.Context, k Key, article converter.Article, 
 	return res, nil
 }
 
-// giveUp notes a transient failure of k (the attempts-th) with the feed's
-// copy of the story, and gives the story up once it has failed MaxAttempts
-// times over GiveUpAfter: it is written from the feed's copy, kept from
-// any earlier poll, when there is one. settled reports that the story is
-// done with (res says how); otherwise the caller records the failure, as
-// permanent when givenUp.
-func (r *Runner) giveUp(ctx context.Context, k Key, it Item, site *Site, attempts int, reason string, cause error, start time.Time) (res Result, settled, givenUp bool, err error) {
+// giveUp notes the attempts-th failure of k with the feed's copy of the
+// story, and settles the story when it will not be fetched again: when the
+// failure is permanent (404, 410, a page that never parses), or once it
+// has failed MaxAttempts times over GiveUpAfter. A settled story is written
+// from the feed's copy, this poll's or one kept from an earlier one, when
+// there is one. settled reports that it was written (res says how);
+// otherwise the caller records the failure, as permanent when givenUp.
+func (r *Runner) giveUp(ctx context.Context, k Key, it Item, site *Site, attempts int, reason string, permanent bool, cause error, start time.Time) (res Result, settled, givenUp bool, err error) {
 	var copyJSON []byte
 	if _, ok := r.fromItem(it, site); ok {
 		copyJSON, _ = json.Marshal(it)
@@ -811,23 +812,28 @@ func (r *Runner) giveUp(ctx context.Context, k Key, it Item, site *Site, attempt
 	if err != nil {
 		return Result{URL: k.URL}, false, false, fmt.Errorf("note failure of %s: %w", k.URL, err)
 	}
-	if r.MaxAttempts <= 0 || attempts < r.MaxAttempts || r.now().Sub(since) < r.GiveUpAfter {
+	exhausted := r.MaxAttempts > 0 && attempts >= r.MaxAttempts && r.now().Sub(since) >= r.GiveUpAfter
+	if !permanent && !exhausted {
 		return Result{}, false, false, nil
 	}
-	r.Metrics.add("newsmd_articles_given_up_total", 1, "reason", reason)
+	if exhausted && !permanent {
+		r.Metrics.add("newsmd_articles_given_up_total", 1, "reason", reason)
+	}
 	var copyItem Item
 	if len(kept) > 0 && json.Unmarshal(kept, &copyItem) == nil {
 		copyItem.URL = it.URL
 		if a, ok := r.fromItem(copyItem, site); ok {
-			r.Log.Warn("article given up; writing the feed's copy", "article_url", k.URL, "reason", reason,
+			r.Log.Warn("article page unavailable for good; writing the feed's copy", "article_url", k.URL, "reason", reason,
 				"attempts", attempts, "failing_since", since.Format(time.RFC3339), "error", cause)
 			res, err := r.publish(ctx, k, a, start)
 			return res, true, true, err
 		}
 	}
-	r.Log.Warn("article given up: failed for good", "article_url", k.URL, "reason", reason,
-		"attempts", attempts, "failing_since", since.Format(time.RFC3339), "error", cause,
-		"hint", "newsmd backfill --force retries it once the page works")
+	if !permanent {
+		r.Log.Warn("article given up: failed for good", "article_url", k.URL, "reason", reason,
+			"attempts", attempts, "failing_since", since.Format(time.RFC3339), "error", cause,
+			"hint", "newsmd backfill --force retries it once the page works")
+	}
 	return Result{}, false, true, nil
 }
 

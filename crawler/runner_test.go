@@ -245,6 +245,48 @@ func TestGiveUp(t *testing.T) {
 	}
 }
 
+// TestKeptCopyWhenGone: a story that failed transiently while its feed
+// carried it, then left the feed, is written from the kept copy when its
+// page turns out gone for good (404).
+func TestKeptCopyWhenGone(t *testing.T) {
+	var mu sync.Mutex
+	listed, status := true, http.StatusServiceUnavailable
+	mux := http.NewServeMux()
+	mux.HandleFunc("/rss", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		item := ""
+		if listed {
+			item = `<item><title>消失的新闻</title><link>https://www.zaobao.com/realtime/china/story20240301-78</link>
+<pubDate>Fri, 01 Mar 2024 07:00:00 GMT</pubDate><description><![CDATA[<p>唯一的一段。</p>]]></description></item>`
+		}
+		io.WriteString(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>`+item+`</channel></rss>`)
+	})
+	r, mem, now, _ := testRunner(t, mux, FeedConfig{Name: "china", URL: "/rss"})
+	pages := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		http.Error(w, "no", status)
+	}))
+	t.Cleanup(pages.Close)
+	r.Fetcher.colly.WithTransport(rewriteTransport{to: pages.URL, base: http.DefaultTransport})
+	r.Retries = dueAll{mem}
+	k := "https://www.zaobao.com/realtime/china/story20240301-78"
+	if sum, err := r.Once(t.Context()); err != nil || sum.Failed != 1 {
+		t.Fatalf("first run: %v, %v; want one failure", sum, err)
+	}
+	mu.Lock()
+	listed, status = false, http.StatusNotFound
+	mu.Unlock()
+	*now = mem.retryAt[k].Add(time.Second)
+	if _, err := r.Once(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if mem.state[k] != "written" || !strings.Contains(mem.posts[k], "唯一的一段。") || !strings.Contains(mem.posts[k], "source: feed") {
+		t.Errorf("after a 404: state %q, post %q; want written from the kept feed copy", mem.state[k], mem.posts[k])
+	}
+}
+
 // dueAll lists every failed story as due, as the store does once their
 // time has come.
 type dueAll struct{ m *memClaims }
