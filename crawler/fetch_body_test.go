@@ -93,9 +93,13 @@ func TestFetcherTruncatedByTimeout(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			site := fetchNewSite(t, map[string]http.HandlerFunc{tt.path: tt.handler})
 			cfg := fetchTestConfig()
-			cfg.Timeout = 500 * time.Millisecond
+			// Long enough for the head to arrive on a loaded machine
+			// (else the error is a timeout before the body), far
+			// shorter than the tail's five seconds.
+			cfg.Timeout = 2 * time.Second
 			cfg.Retries = 0
 			cfg.RobotsTxt = false
 			f, _ := fetchNewTest(t, cfg)

@@ -3,7 +3,7 @@ package store_test
 import (
 	"context"
 	"path/filepath"
-	"sort"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -15,82 +15,117 @@ import (
 // store, through the store's host gate: together they never have more
 // than the host's concurrency in flight, keep its delay between starts,
 // and all wait out a Defer.
-func testHostGate(t *testing.T, open func() store.Backend) {
-	const (
-		concurrency = 2
-		gap         = 25 * time.Millisecond
-		perWorker   = 8
-	)
-	var (
-		mu       sync.Mutex
-		inFlight int
-		maxSeen  int
-		starts   []time.Time
-	)
-	var wg sync.WaitGroup
-	deferredUntil := time.Now().Add(400 * time.Millisecond)
-	for w := range 3 {
-		b := open()
-		gate, err := store.NewHostGate(b, time.Minute)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if w == 0 {
-			if err := gate.Defer(t.Context(), "zaobao.example:443", deferredUntil); err != nil {
+func testHostGate(t *testing.T, open func(t *testing.T) store.Backend) {
+	gates := func(t *testing.T) []*store.HostGate {
+		var gs []*store.HostGate
+		for range 3 {
+			g, err := store.NewHostGate(open(t), time.Minute)
+			if err != nil {
 				t.Fatal(err)
 			}
+			gs = append(gs, g)
 		}
-		for range perWorker {
-			wg.Go(func() {
-				release, err := gate.Acquire(t.Context(), "zaobao.example:443", concurrency, gap)
-				if err != nil {
-					t.Errorf("acquire: %v", err)
-					return
-				}
-				mu.Lock()
-				inFlight++
-				maxSeen = max(maxSeen, inFlight)
-				starts = append(starts, time.Now())
-				mu.Unlock()
-				time.Sleep(30 * time.Millisecond) // the request
-				mu.Lock()
-				inFlight--
-				mu.Unlock()
-				release()
-			})
+		return gs
+	}
+
+	t.Run("concurrency", func(t *testing.T) {
+		const concurrency, perWorker = 2, 4
+		var (
+			mu       sync.Mutex
+			inFlight int
+			maxSeen  int
+			done     int
+		)
+		var wg sync.WaitGroup
+		for _, gate := range gates(t) {
+			for range perWorker {
+				wg.Go(func() {
+					release, err := gate.Acquire(t.Context(), "slots.example:443", concurrency, 0)
+					if err != nil {
+						t.Errorf("acquire: %v", err)
+						return
+					}
+					mu.Lock()
+					inFlight++
+					maxSeen = max(maxSeen, inFlight)
+					mu.Unlock()
+					// The request: long enough that workers the gate
+					// did not hold back would overlap. Not a measurement.
+					time.Sleep(60 * time.Millisecond)
+					mu.Lock()
+					inFlight--
+					done++
+					mu.Unlock()
+					release()
+				})
+			}
 		}
-	}
-	wg.Wait()
-	if maxSeen > concurrency {
-		t.Errorf("in flight across workers: got %d, want at most %d", maxSeen, concurrency)
-	}
-	sort.Slice(starts, func(i, j int) bool { return starts[i].Before(starts[j]) })
-	if len(starts) != 3*perWorker {
-		t.Fatalf("got %d requests, want %d", len(starts), 3*perWorker)
-	}
-	if starts[0].Before(deferredUntil) {
-		t.Errorf("first request %v before the deferred time", deferredUntil.Sub(starts[0]))
-	}
-	// The gate schedules each start one gap (plus a margin) after the
-	// previous one. A start is recorded after the worker wakes up, which
-	// on a loaded machine (the race detector, other test packages) can be
-	// late by more than a gap, so single gaps are no measure here; the
-	// span of all starts is: n requests cannot start in less than n-1
-	// gaps. cmd/newsmd's TestWorkersOnPostgres checks single gaps as the
-	// fake sites see them.
-	if span, want := starts[len(starts)-1].Sub(starts[0]), time.Duration(len(starts)-1)*gap; span < want {
-		t.Errorf("%d requests started within %v, want at least %v", len(starts), span, want)
-	}
-	for i := 1; i < len(starts); i++ {
-		if starts[i].Equal(starts[i-1]) {
-			t.Errorf("starts %d and %d at the same instant", i-1, i)
+		wg.Wait()
+		if done != 3*perWorker {
+			t.Errorf("got %d requests, want %d", done, 3*perWorker)
 		}
-	}
+		if maxSeen > concurrency {
+			t.Errorf("in flight across workers: got %d, want at most %d", maxSeen, concurrency)
+		}
+	})
+
+	// The gate reserves each start at least one gap after the previous
+	// one and not before a deferred time, and Acquire returns no sooner
+	// than the start it reserved. So however late a loaded machine wakes
+	// the workers, every start is at or after the deferred time and the
+	// last is at least n-1 gaps after it. (Single gaps, or the span from
+	// the first start, are no measure: a worker woken late shortens the
+	// gap after it.) The millisecond is the stores' microsecond rounding.
+	t.Run("spacing", func(t *testing.T) {
+		const (
+			gap       = 25 * time.Millisecond
+			perWorker = 8
+			rounding  = time.Millisecond
+		)
+		gs := gates(t)
+		deferredUntil := time.Now().Add(300 * time.Millisecond)
+		if err := gs[0].Defer(t.Context(), "spaced.example:443", deferredUntil); err != nil {
+			t.Fatal(err)
+		}
+		var (
+			mu     sync.Mutex
+			starts []time.Time
+		)
+		var wg sync.WaitGroup
+		for _, gate := range gs {
+			for range perWorker {
+				wg.Go(func() {
+					// No slot limit: only the gap spaces the starts.
+					release, err := gate.Acquire(t.Context(), "spaced.example:443", 3*perWorker, gap)
+					if err != nil {
+						t.Errorf("acquire: %v", err)
+						return
+					}
+					mu.Lock()
+					starts = append(starts, time.Now())
+					mu.Unlock()
+					release()
+				})
+			}
+		}
+		wg.Wait()
+		if len(starts) != 3*perWorker {
+			t.Fatalf("got %d requests, want %d", len(starts), 3*perWorker)
+		}
+		slices.SortFunc(starts, time.Time.Compare)
+		if early := deferredUntil.Sub(starts[0]); early > rounding {
+			t.Errorf("first request %v before the deferred time", early)
+		}
+		last, want := starts[len(starts)-1].Sub(deferredUntil), time.Duration(len(starts)-1)*gap-rounding
+		if last < want {
+			t.Errorf("%d requests started within %v of the deferred time, want the last at least %v after it (one gap of %v each)", len(starts), last, want, gap)
+		}
+	})
 }
 
 func TestSQLiteHostGate(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.db")
-	testHostGate(t, func() store.Backend {
+	testHostGate(t, func(t *testing.T) store.Backend {
 		b, err := store.OpenSQLite(context.Background(), path)
 		if err != nil {
 			t.Fatal(err)
@@ -102,29 +137,33 @@ func TestSQLiteHostGate(t *testing.T) {
 
 func TestPostgresHostGate(t *testing.T) {
 	_, dsn := postgresSchema(t)
-	testHostGate(t, func() store.Backend { return openPostgres(t, dsn) })
+	testHostGate(t, func(t *testing.T) store.Backend { return openPostgres(t, dsn) })
 }
 
 // TestHostGateSlotOfKilledWorker: a slot never released (its worker was
-// killed) frees itself after the lease.
+// killed) frees itself after the lease, and not before.
 func TestHostGateSlotOfKilledWorker(t *testing.T) {
 	b, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "state.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	gate, _ := store.NewHostGate(b, 300*time.Millisecond)
+	const lease = 300 * time.Millisecond
+	gate, _ := store.NewHostGate(b, lease)
+	// Taken before the first slot's lease starts: the second slot cannot
+	// be had less than a lease after it, however slow the machine (the
+	// millisecond is the store's microsecond rounding).
+	start := time.Now()
 	if _, err := gate.Acquire(t.Context(), "h", 1, 0); err != nil { // never released
 		t.Fatal(err)
 	}
-	start := time.Now()
 	release, err := gate.Acquire(t.Context(), "h", 1, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	release()
-	if waited := time.Since(start); waited < 250*time.Millisecond {
-		t.Errorf("second slot after %v, want after the first one's lease", waited)
+	if waited := time.Since(start); waited < lease-time.Millisecond {
+		t.Errorf("second slot after %v, want after the first one's lease (%v)", waited, lease)
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 	defer cancel()

@@ -16,7 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -61,7 +60,7 @@ func TestServerSurvivesIdleConnections(t *testing.T) {
 	dir := t.TempDir()
 	c := DefaultConfig()
 	readYAMLConfig(t, e2eConfig(t, site, dir), c)
-	c.Server.Listen = freeAddr(t)
+	c.Server.Listen = "127.0.0.1:0"
 	c.Server.Tick = 200 * time.Millisecond
 	c.Fetch.Timeout = 5 * time.Minute // the gate holds the first poll
 	c.Feeds = nil
@@ -90,6 +89,7 @@ func TestServerSurvivesIdleConnections(t *testing.T) {
 		default:
 		}
 	}
+	c.Server.Listen = boundAddr(t, alive, &stderr)
 	base := "http://" + c.Server.Listen
 	waitFor(t, "/healthz to answer 200", alive, func() bool {
 		code, _ := httpGet(base + "/healthz")
@@ -158,14 +158,8 @@ func TestServerSurvivesIdleConnections(t *testing.T) {
 		t.Errorf("newsmd ran out of file descriptors\n%s", logs)
 	}
 
-	cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Errorf("run exited with %v after SIGTERM, want exit 0\n%s", err, stderr.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatalf("run did not stop within 10 s of SIGTERM\n%s", stderr.String())
+	if err := sigterm(t, cmd, exited, &stderr); err != nil {
+		t.Errorf("run exited with %v after SIGTERM, want exit 0\n%s", err, stderr.String())
 	}
 }
 

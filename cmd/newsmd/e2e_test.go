@@ -19,9 +19,18 @@ import (
 // user would: real processes, a real SQLite file, real posts on disk.
 var (
 	binaryOnce sync.Once
+	binaryDir  string // removed when the tests end
 	binaryPath string
 	binaryErr  error
 )
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binaryDir != "" {
+		os.RemoveAll(binaryDir)
+	}
+	os.Exit(code)
+}
 
 func newsmdBinary(t *testing.T) string {
 	t.Helper()
@@ -36,6 +45,7 @@ func buildBinary(tb testing.TB) string {
 			binaryErr = err
 			return
 		}
+		binaryDir = dir
 		binaryPath = filepath.Join(dir, "newsmd")
 		out, err := exec.Command("go", "build", "-o", binaryPath, ".").CombinedOutput()
 		if err != nil {

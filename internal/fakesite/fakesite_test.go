@@ -2,6 +2,7 @@ package fakesite
 
 import (
 	"compress/gzip"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -152,23 +153,50 @@ func TestFaults(t *testing.T) {
 	}
 }
 
+// TestConcurrencyRecorded: requests held at once are counted as in
+// flight together. The requests are held until the site has seen all of
+// them, so the count does not depend on how fast the machine starts them.
 func TestConcurrencyRecorded(t *testing.T) {
+	const n = 4
 	st := Stories(1, time.Date(2024, 3, 1, 6, 0, 0, 0, time.UTC))[0]
 	s := New([]Story{st})
 	defer s.Close()
-	for range 4 {
-		s.Fail(st.Path(), Fault{Delay: 50 * time.Millisecond})
+	for range n {
+		s.Fail(st.Path(), Fault{Delay: time.Hour}) // until the client goes
 	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
 	var wg sync.WaitGroup
-	for range 4 {
-		wg.Go(func() { get(t, s.StoryURL(st)) })
+	for range n {
+		wg.Go(func() {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.StoryURL(st), nil)
+			if resp, err := http.DefaultTransport.RoundTrip(req); err == nil {
+				resp.Body.Close()
+			}
+		})
 	}
+	// Bounded waits for a condition, not measurements: they only keep a
+	// broken site from hanging the test.
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(time.Minute); !cond(); time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("gave up waiting for %s", what)
+			}
+		}
+	}
+	waitFor("all requests in flight", func() bool { return s.InFlight() >= n })
+	cancel()
 	wg.Wait()
-	if got := s.MaxInFlight(); got < 2 {
-		t.Errorf("max in flight: got %d, want at least 2 for 4 parallel slow requests", got)
+	waitFor("all requests recorded", func() bool { return len(s.Requests()) >= n })
+	if got := s.InFlight(); got != 0 {
+		t.Errorf("in flight once all are answered: got %d, want 0", got)
 	}
-	if got := len(s.Requests()); got != 4 {
-		t.Errorf("requests: got %d, want 4", got)
+	if got := s.MaxInFlight(); got != n {
+		t.Errorf("max in flight: got %d, want %d for %d requests held at once", got, n, n)
+	}
+	if got := len(s.Requests()); got != n {
+		t.Errorf("requests: got %d, want %d", got, n)
 	}
 }
 
