@@ -1,6 +1,7 @@
 package converter
 
 import (
+	"cmp"
 	"net/url"
 	"regexp"
 	"slices"
@@ -48,18 +49,10 @@ func normalizeBody(root *html.Node, base *url.URL, rewrites []Rewrite) {
 	for _, n := range embeds {
 		embedToLink(n, base)
 	}
-	for _, n := range figures(root) {
+	for _, n := range elements(root, atom.Figure) {
 		flattenFigure(n)
 	}
-	// Collected first: captionToParagraph removes empty captions, and walk
-	// cannot go on past a node taken out of the tree.
-	var captions []*html.Node
-	walk(root, func(n *html.Node) {
-		if n.Type == html.ElementNode && n.DataAtom == atom.Figcaption {
-			captions = append(captions, n)
-		}
-	})
-	for _, n := range captions {
+	for _, n := range elements(root, atom.Figcaption) {
 		captionToParagraph(n)
 	}
 	// Inner runs first, so that punctuation they push out can leave the
@@ -138,25 +131,15 @@ func hidden(r rune) bool { return Control(r) || Invisible(r) }
 // only copy of the image it holds, and drops it otherwise. The body is
 // parsed with scripting off, so a noscript's children are elements.
 func unwrapNoscript(root *html.Node) {
-	var ns []*html.Node
-	walk(root, func(n *html.Node) {
-		if n.Type == html.ElementNode && n.DataAtom == atom.Noscript {
-			ns = append(ns, n)
-		}
-	})
-	for _, n := range ns {
+	for _, n := range elements(root, atom.Noscript) {
 		if n.Parent == nil {
 			continue
 		}
 		if !hasUsableImage(n.Parent, n) && findElement(n, atom.Img) != nil {
-			for c := n.FirstChild; c != nil; {
-				next := c.NextSibling
-				n.RemoveChild(c)
-				n.Parent.InsertBefore(c, n)
-				c = next
-			}
+			unwrap(n)
+		} else {
+			n.Parent.RemoveChild(n)
 		}
-		n.Parent.RemoveChild(n)
 	}
 }
 
@@ -175,6 +158,19 @@ func hasUsableImage(parent, skip *html.Node) bool {
 		})
 	}
 	return found
+}
+
+// elements returns the elements a under root, in document order. They are
+// collected before any is changed: walk cannot go on past a node taken out
+// of the tree.
+func elements(root *html.Node, a atom.Atom) []*html.Node {
+	var out []*html.Node
+	walk(root, func(n *html.Node) {
+		if n.Type == html.ElementNode && n.DataAtom == a {
+			out = append(out, n)
+		}
+	})
+	return out
 }
 
 func findElement(n *html.Node, a atom.Atom) *html.Node {
@@ -295,30 +291,6 @@ func largestCandidate(srcset string) (string, float64) {
 	}
 }
 
-// absolute resolves ref against base and keeps only http and https URLs.
-func absolute(base *url.URL, ref string) string {
-	// Broken UTF-8 would reach the post through the URL (a lead image
-	// comes from page metadata, not from the body, which is cleaned).
-	ref = strings.ToValidUTF8(strings.TrimSpace(ref), "")
-	if ref == "" {
-		return ""
-	}
-	u, err := url.Parse(ref)
-	if err != nil {
-		return ""
-	}
-	if base != nil {
-		u = base.ResolveReference(u)
-	}
-	if u.Scheme == "" && strings.HasPrefix(ref, "//") {
-		u.Scheme = "https"
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return ""
-	}
-	return u.String()
-}
-
 func rewriteURL(u string, rewrites []Rewrite) string {
 	for _, r := range rewrites {
 		u = r.Pattern.ReplaceAllString(u, r.Replace)
@@ -328,7 +300,7 @@ func rewriteURL(u string, rewrites []Rewrite) string {
 
 // normalizeImageURL is the URL an image src ends up with in the post.
 func normalizeImageURL(base *url.URL, raw string, rewrites []Rewrite) string {
-	u := absolute(base, raw)
+	u := ResolveURL(base, raw)
 	if u == "" {
 		return ""
 	}
@@ -350,7 +322,7 @@ func fixImage(n *html.Node, base *url.URL, rewrites []Rewrite) {
 		// The CMS default, the upload's name: no text for a reader.
 		alt = ""
 	}
-	caption := firstNonEmpty(alt, attr(n, "data-caption"), attr(n, "data-title"), attr(n, "title"))
+	caption := cmp.Or(alt, attr(n, "data-caption"), attr(n, "data-title"), attr(n, "title"))
 	n.Attr = []html.Attribute{{Key: "src", Val: u}, {Key: "alt", Val: CleanText(caption)}}
 }
 
@@ -359,7 +331,7 @@ func fixLink(n *html.Node, base *url.URL) {
 	if href == "" {
 		return
 	}
-	u := absolute(base, href)
+	u := ResolveURL(base, href)
 	if u == "" {
 		// javascript:, mailto: with no use in an archive, or garbage:
 		// keep the text, drop the link.
@@ -378,7 +350,7 @@ func embedToLink(n *html.Node, base *url.URL) {
 			src = attr(s, "src")
 		}
 	}
-	u := absolute(base, src)
+	u := ResolveURL(base, src)
 	if u == "" || n.Parent == nil {
 		removeNode(n)
 		return
@@ -389,18 +361,6 @@ func embedToLink(n *html.Node, base *url.URL) {
 	p.AppendChild(a)
 	n.Parent.InsertBefore(p, n)
 	removeNode(n)
-}
-
-// figures returns <figure> elements and the class="figure-media" wrappers
-// zaobao used before figures.
-func figures(root *html.Node) []*html.Node {
-	var out []*html.Node
-	walk(root, func(n *html.Node) {
-		if n.Type == html.ElementNode && n.DataAtom == atom.Figure {
-			out = append(out, n)
-		}
-	})
-	return out
 }
 
 // flattenFigure rewrites a figure as its images, each in a paragraph with
@@ -443,13 +403,7 @@ func flattenFigure(fig *html.Node) {
 		fig.Parent.InsertBefore(caption, fig)
 	}
 	// Anything else a figure held (a credit line, a link) stays after it.
-	for c := fig.FirstChild; c != nil; {
-		next := c.NextSibling
-		fig.RemoveChild(c)
-		fig.Parent.InsertBefore(c, fig)
-		c = next
-	}
-	fig.Parent.RemoveChild(fig)
+	unwrap(fig)
 }
 
 // captionToParagraph turns a figcaption into <p><em>caption</em></p>.
@@ -481,12 +435,7 @@ func fixEmphasis(n *html.Node) {
 		// <b><a>x</a></b> → <a><b>x</b></a>
 		parent := n.Parent
 		n.RemoveChild(only)
-		for c := only.FirstChild; c != nil; {
-			next := c.NextSibling
-			only.RemoveChild(c)
-			n.AppendChild(c)
-			c = next
-		}
+		appendChildren(n, only)
 		parent.InsertBefore(only, n)
 		parent.RemoveChild(n)
 		only.AppendChild(n)
@@ -497,14 +446,14 @@ func fixEmphasis(n *html.Node) {
 		}
 		return
 	}
-	if first := firstText(n); first != nil {
+	if first := edgeChild(n, true, html.TextNode); first != nil {
 		trimmed := strings.TrimLeftFunc(first.Data, edgeRune)
 		if moved := first.Data[:len(first.Data)-len(trimmed)]; moved != "" {
 			first.Data = trimmed
 			n.Parent.InsertBefore(&html.Node{Type: html.TextNode, Data: moved}, n)
 		}
 	}
-	if last := lastText(n); last != nil {
+	if last := edgeChild(n, false, html.TextNode); last != nil {
 		trimmed := strings.TrimRightFunc(last.Data, edgeRune)
 		if moved := last.Data[len(trimmed):]; moved != "" {
 			last.Data = trimmed
@@ -515,11 +464,11 @@ func fixEmphasis(n *html.Node) {
 	// inside: in "**详见[专题](u)**后" the ")" before "**" is punctuation
 	// and the run does not close.
 	moved := false
-	if c := edgeElement(n, true); c != nil && c.DataAtom == atom.A && c.NextSibling != nil {
+	if c := edgeChild(n, true, html.ElementNode); c != nil && c.DataAtom == atom.A && c.NextSibling != nil {
 		linkOut(n, c, true)
 		moved = true
 	}
-	if c := edgeElement(n, false); c != nil && c.DataAtom == atom.A && c.PrevSibling != nil {
+	if c := edgeChild(n, false, html.ElementNode); c != nil && c.DataAtom == atom.A && c.PrevSibling != nil {
 		linkOut(n, c, false)
 		moved = true
 	}
@@ -528,9 +477,11 @@ func fixEmphasis(n *html.Node) {
 	}
 }
 
-// edgeElement returns n's first (or last) child, past emptied text, when
-// it is an element.
-func edgeElement(n *html.Node, first bool) *html.Node {
+// edgeChild returns n's first (or last) child of type t, past emptied
+// text, or nil when the child there is of another type. Only direct text
+// is moved out of an emphasis, so moved text never escapes an inner link
+// or emphasis.
+func edgeChild(n *html.Node, first bool, t html.NodeType) *html.Node {
 	c := n.LastChild
 	if first {
 		c = n.FirstChild
@@ -542,7 +493,7 @@ func edgeElement(n *html.Node, first bool) *html.Node {
 			c = c.PrevSibling
 		}
 	}
-	if c != nil && c.Type == html.ElementNode {
+	if c != nil && c.Type == t {
 		return c
 	}
 	return nil
@@ -558,12 +509,7 @@ func linkOut(n, a *html.Node, before bool) {
 		n.Parent.InsertBefore(a, n.NextSibling)
 	}
 	e := &html.Node{Type: html.ElementNode, Data: n.Data, DataAtom: n.DataAtom}
-	for c := a.FirstChild; c != nil; {
-		next := c.NextSibling
-		a.RemoveChild(c)
-		e.AppendChild(c)
-		c = next
-	}
+	appendChildren(e, a)
 	a.AppendChild(e)
 	fixEmphasis(e)
 }
@@ -587,30 +533,6 @@ func onlyElementChild(n *html.Node) *html.Node {
 	return only
 }
 
-// firstText returns n's first child when it is text. Only direct text is
-// moved, so moved text never escapes an inner link or emphasis.
-func firstText(n *html.Node) *html.Node {
-	c := n.FirstChild
-	for c != nil && c.Type == html.TextNode && c.Data == "" {
-		c = c.NextSibling
-	}
-	if c != nil && c.Type == html.TextNode {
-		return c
-	}
-	return nil
-}
-
-func lastText(n *html.Node) *html.Node {
-	c := n.LastChild
-	for c != nil && c.Type == html.TextNode && c.Data == "" {
-		c = c.PrevSibling
-	}
-	if c != nil && c.Type == html.TextNode {
-		return c
-	}
-	return nil
-}
-
 func textOf(n *html.Node) string {
 	var b strings.Builder
 	walk(n, func(c *html.Node) {
@@ -627,6 +549,15 @@ func removeNode(n *html.Node) {
 	}
 }
 
+// appendChildren moves the children of src to the end of dst.
+func appendChildren(dst, src *html.Node) {
+	for c := src.FirstChild; c != nil; c = src.FirstChild {
+		src.RemoveChild(c)
+		dst.AppendChild(c)
+	}
+}
+
+// unwrap replaces n by its children.
 func unwrap(n *html.Node) {
 	if n.Parent == nil {
 		return
@@ -638,15 +569,6 @@ func unwrap(n *html.Node) {
 		c = next
 	}
 	n.Parent.RemoveChild(n)
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s = strings.TrimSpace(s); s != "" {
-			return s
-		}
-	}
-	return ""
 }
 
 // CleanText makes s a one-line field (a title, a caption): it trims s,

@@ -2,6 +2,7 @@ package converter
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"regexp"
@@ -59,8 +60,8 @@ func ReadPost(data []byte) (PostInfo, error) {
 		StoryID string `yaml:"story_id"`
 	}
 	if err := yaml.Unmarshal(fm, &m); err == nil {
-		info = PostInfo{Source: firstNonEmpty(m.From, sourceURL(m.Source)), Title: m.Title, StoryID: m.StoryID}
-		info.Date, _ = parseDate(m.Date)
+		info = PostInfo{Source: cmp.Or(strings.TrimSpace(m.From), sourceURL(m.Source)), Title: m.Title, StoryID: m.StoryID}
+		info.Date, _ = frontMatterDate(m.Date)
 	} else {
 		info.Lenient = true
 		for _, l := range fmLine.FindAllSubmatch(fm, -1) {
@@ -69,11 +70,11 @@ func ReadPost(data []byte) (PostInfo, error) {
 			case "from":
 				info.Source = strings.Trim(v, `"'`)
 			case "source":
-				info.Source = firstNonEmpty(info.Source, sourceURL(strings.Trim(v, `"'`)))
+				info.Source = cmp.Or(strings.TrimSpace(info.Source), sourceURL(strings.Trim(v, `"'`)))
 			case "title":
 				info.Title = unquoteLoose(v)
 			case "date":
-				info.Date, _ = parseDate(strings.Trim(v, `"'`))
+				info.Date, _ = frontMatterDate(strings.Trim(v, `"'`))
 			case "story_id":
 				info.StoryID = strings.Trim(v, `"'`)
 			}
@@ -92,17 +93,22 @@ func ReadPost(data []byte) (PostInfo, error) {
 	return info, nil
 }
 
-// sourceURL is a "source" value when it names a URL: Hugo posts keep the
-// story's URL there, while Jekyll posts written from a feed's copy say
-// "source: feed" beside their "from" URL.
+// sourceURL is a "source" value, trimmed, when it names a URL: Hugo posts
+// keep the story's URL there, while Jekyll posts written from a feed's
+// copy say "source: feed" beside their "from" URL.
 func sourceURL(v string) string {
 	if strings.Contains(v, "://") {
-		return v
+		return strings.TrimSpace(v)
 	}
 	return ""
 }
 
-func parseDate(s string) (time.Time, error) {
+// frontMatterDate reads the date of a post's front matter, in the layouts
+// newsmd and the old archive script write it. It is not the crawler's
+// parser of the dates of pages and feeds, which also reads Chinese dates,
+// zone names and Unix times: a post's date that is none of these layouts
+// is a damaged file, and ReadPost then takes the <!--ms--> marker instead.
+func frontMatterDate(s string) (time.Time, error) {
 	for _, l := range []string{time.RFC3339Nano, "2006-01-02 15:04:05 -0700", "2006-01-02 15:04:05", "2006-01-02"} {
 		if t, err := time.Parse(l, strings.TrimSpace(s)); err == nil {
 			return t, nil

@@ -2,6 +2,7 @@ package converter
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"net/url"
@@ -134,7 +135,8 @@ func (c *Converter) Markdown(a Article) (string, error) {
 	for _, n := range nodes {
 		root.AppendChild(n)
 	}
-	if lead := normalizeImageURL(base, a.Image.URL, c.opts.Rewrites); lead != "" && !showsImage(root, base, lead, c.opts.Rewrites) {
+	if img := ResolveURL(base, a.Image.URL); img != "" && !showsImage(root, base, img, c.opts.Rewrites) {
+		lead := rewriteURL(img, c.opts.Rewrites)
 		fig := &html.Node{Type: html.ElementNode, Data: "figure", DataAtom: atom.Figure}
 		fig.AppendChild(&html.Node{Type: html.ElementNode, Data: "img", DataAtom: atom.Img,
 			Attr: []html.Attribute{{Key: "src", Val: lead}, {Key: "alt", Val: CleanText(a.Image.Caption)}}})
@@ -160,24 +162,17 @@ func (c *Converter) Markdown(a Article) (string, error) {
 	return md + "\n", nil
 }
 
-// showsImage reports whether the body already has the image u, compared
-// without query strings (sizes and tokens vary between the two).
+// showsImage reports whether the body already has the image u, an
+// absolute URL, as ImageKey compares them.
 func showsImage(root *html.Node, base *url.URL, u string, rewrites []Rewrite) bool {
-	want := stripQuery(u)
+	want := ImageKey(u, rewrites)
 	found := false
 	walk(root, func(n *html.Node) {
 		if !found && n.Type == html.ElementNode && n.DataAtom == atom.Img {
-			found = stripQuery(normalizeImageURL(base, ImageURL(n), rewrites)) == want
+			found = ImageKey(ResolveURL(base, ImageURL(n)), rewrites) == want
 		}
 	})
 	return found
-}
-
-func stripQuery(u string) string {
-	if i := strings.IndexAny(u, "?#"); i >= 0 {
-		return u[:i]
-	}
-	return u
 }
 
 // dateLayout is RFC 3339 to the millisecond, the precision of the marker;
@@ -204,7 +199,7 @@ func (c *Converter) frontMatter(a Article, base *url.URL, title string, noLiquid
 	}
 	author := strings.ReplaceAll(o.Author, SiteVar, a.Site)
 	if author == "" {
-		author = firstNonEmpty(a.Site, a.Author)
+		author = cmp.Or(strings.TrimSpace(a.Site), strings.TrimSpace(a.Author))
 	}
 	tags := site(o.Tags)
 	categories := site(o.Categories)

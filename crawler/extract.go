@@ -2,6 +2,7 @@ package crawler
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/base32"
 	"errors"
 	"fmt"
@@ -18,7 +19,6 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/andybalholm/cascadia"
 	"github.com/newsmd/newsmd/converter"
-	"golang.org/x/net/html/charset"
 )
 
 // ExtractError says why no article could be taken from a page, and what
@@ -40,6 +40,16 @@ func (e *ExtractError) Unwrap() error { return e.Err }
 // ErrBadURL is returned for a page URL that is not absolute http(s).
 var ErrBadURL = errors.New("page URL must be an absolute http or https URL")
 
+// parseHTTPURL parses s as an absolute http or https URL with a host, the
+// only URLs newsmd fetches, extracts or files stories under.
+func parseHTTPURL(s string) (*url.URL, bool) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, false
+	}
+	return u, true
+}
+
 // ErrMalformedPage is wrapped by the errors of Extract for a page, or a
 // body inside it, that cannot be parsed: the HTML parser
 // (golang.org/x/net/html) rejects elements nested more than 512 deep, and
@@ -55,11 +65,11 @@ var noise = cascadia.MustCompile("script, style, template, button, form, input, 
 // layouts of the site pageURL belongs to, in order, then the generic
 // extractor. It is pure: no network, no clock.
 func Extract(page []byte, pageURL string, sites []*Site) (converter.Article, error) {
-	u, err := url.Parse(strings.TrimSpace(pageURL))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	u, ok := parseHTTPURL(strings.TrimSpace(pageURL))
+	if !ok {
 		return converter.Article{}, fmt.Errorf("extract %q: %w", pageURL, ErrBadURL)
 	}
-	page = toUTF8(page)
+	page = decodedPage(page)
 	doc, err := parseHTML(page)
 	if err != nil {
 		return converter.Article{}, fmt.Errorf("extract %s: %w", u, err)
@@ -94,21 +104,15 @@ func Extract(page []byte, pageURL string, sites []*Site) (converter.Article, err
 	return a, nil
 }
 
-// toUTF8 decodes a page in a legacy encoding (GBK, Big5) named by its
-// <meta> or sniffed from its bytes.
-func toUTF8(page []byte) []byte {
+// decodedPage is page, an HTML page or listing, as UTF-8. Pages come from
+// the Fetcher decoded, their <meta charset> left in place, so valid UTF-8
+// is taken as it is; other bytes are a page saved as its site sent it
+// (newsmd extract --html), decoded by toUTF8.
+func decodedPage(page []byte) []byte {
 	if utf8.Valid(page) {
 		return page
 	}
-	enc, name, _ := charset.DetermineEncoding(page, "text/html")
-	if name == "utf-8" {
-		return bytes.ToValidUTF8(page, []byte("\uFFFD"))
-	}
-	out, err := enc.NewDecoder().Bytes(page)
-	if err != nil {
-		return bytes.ToValidUTF8(page, []byte("\uFFFD"))
-	}
-	return out
+	return toUTF8(page, "")
 }
 
 func (s *Site) extractLayout(raw []byte, doc *goquery.Document, u *url.URL, l layout) (converter.Article, error) {
@@ -130,10 +134,8 @@ func (s *Site) extractLayout(raw []byte, doc *goquery.Document, u *url.URL, l la
 	names := p.siteNames(s)
 	first := func(field string) string {
 		for _, src := range l.fields[field] {
-			for _, v := range p.values(src, false, false) {
-				if v = converter.CleanText(v); v != "" {
-					return v
-				}
+			if v := p.first(src); v != "" {
+				return v
 			}
 		}
 		return ""
@@ -149,7 +151,7 @@ func (s *Site) extractLayout(raw []byte, doc *goquery.Document, u *url.URL, l la
 	a.URL = s.canonicalURL(u, converter.CleanText(firstMeta(p, "og:url")))
 	a.StoryID = s.match(s.storyID, a.URL)
 	// The path is unescaped: %1B would be an ESC.
-	a.Section = firstNonEmpty(converter.CleanText(s.match(s.section, a.URL)), first("section"))
+	a.Section = cmp.Or(converter.CleanText(s.match(s.section, a.URL)), first("section"))
 	for _, src := range l.fields["published"] {
 		for _, v := range p.values(src, false, false) {
 			if t, err := parseTime(v, s.loc); err == nil {
@@ -184,7 +186,7 @@ func (s *Site) extractLayout(raw []byte, doc *goquery.Document, u *url.URL, l la
 			break
 		}
 	}
-	a.Image.URL = resolve(u, first("image"))
+	a.Image.URL = converter.ResolveURL(u, first("image"))
 	if a.Image.URL != "" {
 		a.Image.Caption = first("image_caption")
 	}
@@ -393,7 +395,7 @@ func galleryHTML(doc *goquery.Document, l layout, base *url.URL) string {
 	}
 	var b strings.Builder
 	doc.FindMatcher(l.gallery).Each(func(_ int, s *goquery.Selection) {
-		src := resolve(base, imgSrc(s))
+		src := converter.ResolveURL(base, imgSrc(s))
 		if src == "" {
 			return
 		}
@@ -459,31 +461,6 @@ func (s *Site) match(re *regexp.Regexp, v string) string {
 	return ""
 }
 
-func resolve(base *url.URL, ref string) string {
-	ref = strings.TrimSpace(ref)
-	if ref == "" || strings.HasPrefix(strings.ToLower(ref), "data:") {
-		return ""
-	}
-	r, err := url.Parse(ref)
-	if err != nil {
-		return ""
-	}
-	abs := base.ResolveReference(r)
-	if abs.Scheme != "http" && abs.Scheme != "https" {
-		return ""
-	}
-	return abs.String()
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
-}
-
 // splitKeywords splits comma lists ("日本,经济") and drops duplicates.
 func splitKeywords(vals []string) []string {
 	var out []string
@@ -506,23 +483,17 @@ func (s *Site) CleanFragment(body string) (string, bool, error) {
 }
 
 // captionInBody finds the caption of the image imageURL when the body
-// shows it: its figure's figcaption, or else its alt text. URLs compare
-// without query strings.
+// shows it: its figure's figcaption, or else its alt text. URLs compare as
+// converter.ImageKey compares them.
 func (s *Site) captionInBody(body string, base *url.URL, imageURL string) string {
 	doc, err := htmlFragment(body)
 	if err != nil {
 		return ""
 	}
-	key := func(u string) string {
-		for _, r := range s.rewrites {
-			u = r.Pattern.ReplaceAllString(u, r.Replace)
-		}
-		return withoutQuery(u)
-	}
-	want := key(imageURL)
+	want := converter.ImageKey(imageURL, s.rewrites)
 	caption := ""
 	doc.Find("img").EachWithBreak(func(_ int, img *goquery.Selection) bool {
-		if key(resolve(base, imgSrc(img))) != want {
+		if converter.ImageKey(converter.ResolveURL(base, imgSrc(img)), s.rewrites) != want {
 			return true
 		}
 		caption = converter.CleanText(img.Closest("figure").Find("figcaption").First().Text())
@@ -532,11 +503,4 @@ func (s *Site) captionInBody(body string, base *url.URL, imageURL string) string
 		return false
 	})
 	return caption
-}
-
-func withoutQuery(u string) string {
-	if i := strings.IndexAny(u, "?#"); i >= 0 {
-		return u[:i]
-	}
-	return u
 }

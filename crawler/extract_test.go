@@ -11,48 +11,6 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
-func TestParseTime(t *testing.T) {
-	sgt := time.FixedZone("SGT", 8*3600)
-	want := time.Date(2021, 11, 18, 17, 28, 39, 0, sgt)
-	wantMin := time.Date(2021, 11, 18, 17, 28, 0, 0, sgt)
-	tests := []struct {
-		in   string
-		want time.Time
-	}{
-		{"2021-11-18T17:28:39+08:00", want},
-		{"2021-11-18T09:28:39Z", want},
-		{"2021-11-18T09:28:39.000Z", want},
-		{"2021-11-18 17:28:39", want},
-		{"2021-11-18 17:28", wantMin},
-		{"  2021-11-18 17:28\n", wantMin},
-		{"1637227719", want},
-		{"1637227719000", want},
-		{"Thu, 18 Nov 2021 09:28:39 GMT", want},
-		{"Thu, 18 Nov 2021 17:28:39 +0800", want},
-		{"发布 / 2021年11月18日 5:28 PM", wantMin},
-		{"发布 / 2021年11月18日 下午5:28", wantMin},
-		{"2021年11月18日 17:28", wantMin},
-		{"2021年11月18日 12:05 AM", time.Date(2021, 11, 18, 0, 5, 0, 0, sgt)},
-		{"2021年11月18日", time.Date(2021, 11, 18, 0, 0, 0, 0, sgt)},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got, err := parseTime(tt.in, sgt)
-			if err != nil {
-				t.Fatalf("got error %v", err)
-			}
-			if !got.Equal(tt.want) {
-				t.Errorf("got %v, want %v", got, tt.want)
-			}
-		})
-	}
-	for _, bad := range []string{"", "yesterday", "2021年13月40日", "2021年2月30日", "12", "NaN", "2021-02-30"} {
-		if got, err := parseTime(bad, sgt); err == nil {
-			t.Errorf("parseTime(%q): got %v, want an error", bad, got)
-		}
-	}
-}
-
 func TestDecodePosition(t *testing.T) {
 	tests := []struct {
 		in   string

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/andybalholm/cascadia"
 	"github.com/mmcdole/gofeed"
@@ -123,9 +122,6 @@ func (f *Feed) Site() string { return f.cfg.Site }
 // compiled sites.
 func CompileFeeds(prefix string, cfgs []FeedConfig) ([]*Feed, []error) {
 	var errs []error
-	bad := func(path string, format string, args ...any) {
-		errs = append(errs, &FieldError{Path: path, Err: fmt.Errorf(format, args...)})
-	}
 	var feeds []*Feed
 	names := map[string]bool{}
 	urls := map[string]string{}
@@ -142,27 +138,27 @@ func CompileFeeds(prefix string, cfgs []FeedConfig) ([]*Feed, []error) {
 		f := &Feed{cfg: c, interval: feedDefaultInterval}
 
 		if c.Name == "" {
-			bad(p+".name", "required")
+			badField(&errs, p+".name", "required")
 		} else if names[c.Name] {
-			bad(p+".name", "duplicate feed name %q", c.Name)
+			badField(&errs, p+".name", "duplicate feed name %q", c.Name)
 		}
 		names[c.Name] = true
 
 		switch c.Type {
 		case FeedTypeRSS, FeedTypeListing, FeedTypeJSONListing:
 		default:
-			bad(p+".type", "unknown feed type %q (use %s, %s or %s)", c.Type, FeedTypeRSS, FeedTypeListing, FeedTypeJSONListing)
+			badField(&errs, p+".type", "unknown feed type %q (use %s, %s or %s)", c.Type, FeedTypeRSS, FeedTypeListing, FeedTypeJSONListing)
 		}
 
 		if c.URL == "" {
-			bad(p+".url", "required")
-		} else if u, err := url.Parse(c.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad(p+".url", "%q is not an absolute http or https URL", c.URL)
+			badField(&errs, p+".url", "required")
+		} else if u, ok := parseHTTPURL(c.URL); !ok {
+			badField(&errs, p+".url", "%q is not an absolute http or https URL", c.URL)
 		} else {
 			f.url = u
 			key := strings.ToLower(u.Host) + u.RequestURI()
 			if first, dup := urls[key]; dup {
-				bad(p+".url", "%q is already polled by %s", c.URL, first)
+				badField(&errs, p+".url", "%q is already polled by %s", c.URL, first)
 			} else {
 				urls[key] = p
 			}
@@ -170,7 +166,7 @@ func CompileFeeds(prefix string, cfgs []FeedConfig) ([]*Feed, []error) {
 
 		loc, err := time.LoadLocation(c.Timezone)
 		if err != nil {
-			bad(p+".timezone", "unknown time zone %q (use an IANA name such as Asia/Singapore)", c.Timezone)
+			badField(&errs, p+".timezone", "unknown time zone %q (use an IANA name such as Asia/Singapore)", c.Timezone)
 		}
 		f.loc = loc
 
@@ -178,9 +174,9 @@ func CompileFeeds(prefix string, cfgs []FeedConfig) ([]*Feed, []error) {
 			d, err := time.ParseDuration(c.Interval)
 			switch {
 			case err != nil:
-				bad(p+".interval", "%q is not a duration (write 10m, 1h30m)", c.Interval)
+				badField(&errs, p+".interval", "%q is not a duration (write 10m, 1h30m)", c.Interval)
 			case d < feedMinInterval:
-				bad(p+".interval", "%s is below the minimum of %s", d, feedMinInterval)
+				badField(&errs, p+".interval", "%s is below the minimum of %s", d, feedMinInterval)
 			default:
 				f.interval = d
 			}
@@ -188,9 +184,9 @@ func CompileFeeds(prefix string, cfgs []FeedConfig) ([]*Feed, []error) {
 
 		switch {
 		case c.Type == FeedTypeListing && len(c.Links) == 0:
-			bad(p+".links", "at least one link selector is required for a listing")
+			badField(&errs, p+".links", "at least one link selector is required for a listing")
 		case c.Type != FeedTypeListing && len(c.Links) > 0:
-			bad(p+".links", "link selectors apply only to type %s", FeedTypeListing)
+			badField(&errs, p+".links", "link selectors apply only to type %s", FeedTypeListing)
 		}
 		f.links = compileSelectors(p+".links", c.Links, &errs)
 		feeds = append(feeds, f)
@@ -214,10 +210,10 @@ var ErrBadFeed = errors.New("not a well-formed RSS, Atom or JSON feed")
 //
 // Times are read from the item's own date text rather than taken from
 // gofeed, which reads times without a zone as UTC and CST as US Central:
-// see feedTime. A nil loc means UTC.
+// see parseTime. A nil loc means UTC.
 func ParseFeed(body []byte, feedURL string, loc *time.Location) (items []Item, skipped int, err error) {
-	base, err := url.Parse(strings.TrimSpace(feedURL))
-	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+	base, ok := parseHTTPURL(strings.TrimSpace(feedURL))
+	if !ok {
 		return nil, 0, fmt.Errorf("parse feed %q: %w", feedURL, ErrBadURL)
 	}
 	if loc == nil {
@@ -244,7 +240,7 @@ func ParseFeed(body []byte, feedURL string, loc *time.Location) (items []Item, s
 	// channel link, Atom alternate link or JSON Feed home page) rather than
 	// to the feed: RSSHub serves zaobao's stories from rsshub.app.
 	site := base
-	if s := feedResolve(base, parsed.Link); s != "" {
+	if s := converter.ResolveURL(base, parsed.Link); s != "" {
 		site, _ = url.Parse(s)
 	}
 	for _, it := range parsed.Items {
@@ -273,40 +269,18 @@ func ParseFeed(body []byte, feedURL string, loc *time.Location) (items []Item, s
 // permalinks unless marked otherwise).
 func feedItemLink(base *url.URL, it *gofeed.Item) string {
 	for _, l := range append([]string{it.Link}, it.Links...) {
-		if u := feedResolve(base, l); u != "" {
+		if u := converter.ResolveURL(base, l); u != "" {
 			return u
 		}
 	}
 	if g := strings.TrimSpace(it.GUID); strings.HasPrefix(g, "http://") || strings.HasPrefix(g, "https://") {
-		return feedResolve(base, g)
+		return converter.ResolveURL(base, g)
 	}
 	return ""
 }
 
-// feedResolve resolves ref against base, and returns "" unless the result
-// is an absolute http(s) URL with a host.
-func feedResolve(base *url.URL, ref string) string {
-	ref = strings.TrimSpace(ref)
-	if ref == "" {
-		return ""
-	}
-	r, err := url.Parse(ref)
-	if err != nil {
-		return ""
-	}
-	u := base.ResolveReference(r)
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
-		return ""
-	}
-	s := u.String()
-	if !utf8.ValidString(s) {
-		return ""
-	}
-	return s
-}
-
 // feedItemTime is the item's publication time, else its update time, read
-// by feedTime; zero when neither can be read.
+// by parseTime; zero when neither can be read.
 func feedItemTime(it *gofeed.Item, loc *time.Location) time.Time {
 	for _, raw := range []struct {
 		text   string
@@ -315,7 +289,7 @@ func feedItemTime(it *gofeed.Item, loc *time.Location) time.Time {
 		if strings.TrimSpace(raw.text) == "" {
 			continue
 		}
-		if t, err := feedTime(raw.text, loc); err == nil {
+		if t, err := parseTime(raw.text, loc); err == nil {
 			return t
 		}
 		if raw.parsed != nil && !raw.parsed.IsZero() {
@@ -333,108 +307,6 @@ func feedItemTime(it *gofeed.Item, loc *time.Location) time.Time {
 
 // feedExplicitZone matches a numeric offset or a UTC name in a time text.
 var feedExplicitZone = regexp.MustCompile(`(?i)(\d[Zz]$|[+-]\d{2}:?\d{2}\s*$|\b(GMT|UTC|UT)\b)`)
-
-// feedZoneToken is a zone written as capital letters (CST, SGT, Z),
-// or as GMT/UTC with an offset (GMT+8, UTC+08:00).
-var feedZoneToken = regexp.MustCompile(`^(?:([A-Z]{1,5})|(?i:GMT|UTC)([+-])(\d{1,2})(?::?(\d{2}))?)$`)
-
-// feedWords are the letter tokens of a date that are not zones.
-var feedWords = map[string]bool{
-	"AM": true, "PM": true, "T": true,
-	"MON": true, "TUE": true, "TUES": true, "WED": true, "THU": true, "THUR": true, "THURS": true,
-	"FRI": true, "SAT": true, "SUN": true,
-	"JAN": true, "FEB": true, "MAR": true, "APR": true, "MAY": true, "JUN": true,
-	"JUL": true, "AUG": true, "SEP": true, "SEPT": true, "OCT": true, "NOV": true, "DEC": true,
-	"MARCH": true, "APRIL": true, "JUNE": true, "JULY": true,
-}
-
-// Layouts of RFC 822 style dates once the weekday and a letter zone are
-// removed; times without an offset are in the zone the letters named.
-var (
-	feedOffsetLayouts = []string{
-		"2 Jan 2006 15:04:05 -0700",
-		"2 Jan 2006 15:04 -0700",
-		"2 Jan 06 15:04:05 -0700",
-		"2 Jan 2006 15:04:05 -07:00",
-		"2 January 2006 15:04:05 -0700",
-	}
-	feedLocalLayouts = []string{
-		"2 Jan 2006 15:04:05",
-		"2 Jan 2006 15:04",
-		"2 Jan 06 15:04:05",
-		"2 Jan 06 15:04",
-		"2 January 2006 15:04:05",
-		"2 January 2006 15:04",
-		"Jan 2 15:04:05 2006",
-		"Jan 2, 2006 15:04:05",
-		"Jan 2, 2006 3:04 PM",
-		"2-Jan-06 15:04:05",
-		"2 Jan 2006",
-	}
-)
-
-// feedTime reads a feed's date text. Numeric offsets (+0800, +08:00) and
-// GMT/UTC/UT/Z are honoured. Any other zone written as letters is taken to
-// be loc, the feed's configured zone: abbreviations are ambiguous (CST is
-// China, US Central and Cuba; IST three zones) and those of Asian news
-// sites (SGT, HKT, CST) are unknown to Go and to gofeed, which read them
-// as UTC or US Central. Times without a zone are in loc too.
-func feedTime(raw string, loc *time.Location) (time.Time, error) {
-	s := strings.Join(strings.Fields(strings.ReplaceAll(raw, "\u00a0", " ")), " ")
-	// A comment such as "+0800 (CST)" repeats the zone.
-	if i := strings.IndexByte(s, '('); i > 0 && strings.HasSuffix(s, ")") {
-		s = strings.TrimSpace(s[:i])
-	}
-	if s == "" {
-		return time.Time{}, fmt.Errorf("empty time")
-	}
-	zone := loc
-	fields := strings.Fields(s)
-	kept := fields[:0]
-	for _, f := range fields {
-		w := strings.TrimRight(f, ",.")
-		m := feedZoneToken.FindStringSubmatch(w)
-		if m == nil || feedWords[w] {
-			kept = append(kept, f)
-			continue
-		}
-		switch {
-		case m[2] != "":
-			h, _ := strconv.Atoi(m[3])
-			mi, _ := strconv.Atoi(m[4])
-			if h > 14 || mi > 59 {
-				return time.Time{}, fmt.Errorf("bad offset in %q", raw)
-			}
-			off := h*3600 + mi*60
-			if m[2] == "-" {
-				off = -off
-			}
-			zone = time.FixedZone(w, off)
-		case strings.EqualFold(w, "GMT"), strings.EqualFold(w, "UTC"), strings.EqualFold(w, "UT"), w == "Z":
-			zone = time.UTC
-		default:
-			zone = loc
-		}
-	}
-	s = strings.Join(kept, " ")
-	// The weekday adds nothing and may be wrong or spelt out.
-	if i := strings.IndexByte(s, ','); i > 0 && i <= len("Wednesday") && startsWithDayName(s) && !strings.ContainsAny(s[:i], "0123456789") {
-		s = strings.TrimSpace(s[i+1:])
-	} else if f := strings.Fields(s); len(f) > 4 && len(f[0]) == 3 && startsWithDayName(f[0]) && startsWithDayName(f[1]) {
-		s = strings.Join(f[1:], " ") // ANSI C: Mon Jan 2 15:04:05 2006
-	}
-	for _, l := range feedOffsetLayouts {
-		if t, err := time.Parse(l, s); err == nil {
-			return t, nil
-		}
-	}
-	for _, l := range feedLocalLayouts {
-		if t, err := time.ParseInLocation(l, s, zone); err == nil {
-			return t, nil
-		}
-	}
-	return parseTime(s, zone)
-}
 
 // feedItemHTML is the item's body, content:encoded (or Atom content, JSON
 // content_html) first, else the description, when it is HTML with text.

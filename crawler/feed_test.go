@@ -284,45 +284,6 @@ func TestParseFeedDates(t *testing.T) {
 	}
 }
 
-func TestFeedTime(t *testing.T) {
-	sgp := feedSingapore(t)
-	tests := []struct {
-		in   string
-		want string // RFC 3339, "" for an error
-	}{
-		{"Fri, 01 Mar 2024 06:07:00 GMT", "2024-03-01T06:07:00Z"},
-		{"Fri, 01 Mar 2024 14:07:00 SGT", "2024-03-01T14:07:00+08:00"},
-		{"Fri, 1 Mar 2024 14:07:00 -0500", "2024-03-01T14:07:00-05:00"},
-		{"01 Mar 24 14:07:00 +0800", "2024-03-01T14:07:00+08:00"},
-		{"Fri, 01 Mar 2024 14:07:00 UTC+08:00", "2024-03-01T14:07:00+08:00"},
-		{"2024-03-01T14:07:00.123+08:00", "2024-03-01T14:07:00.123+08:00"},
-		{"\u00a0 2024-03-01  14:07:00 \n", "2024-03-01T14:07:00+08:00"},
-		{"Mar 1, 2024 2:07 PM", "2024-03-01T14:07:00+08:00"},
-		{"Fri, 01 Mar 2024 14:07:00 GMT+99", ""},
-		{"Fri, 31 Feb 2024 14:07:00 +0800", ""},
-		{"SGT", ""},
-		{"", ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got, err := feedTime(tt.in, sgp)
-			if tt.want == "" {
-				if err == nil {
-					t.Errorf("got %s, want an error", got)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("got error %v, want %s", err, tt.want)
-			}
-			want, _ := time.Parse(time.RFC3339Nano, tt.want)
-			if !got.Equal(want) {
-				t.Errorf("got %s, want %s", got, want)
-			}
-		})
-	}
-}
-
 // TestParseFeedMalformed: a body that is not a whole feed is an error that
 // names the feed, never a panic or a partial list.
 func TestParseFeedMalformed(t *testing.T) {

@@ -1,7 +1,6 @@
 package crawler
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,8 +17,6 @@ import (
 
 	"github.com/gocolly/colly/v2"
 	"github.com/temoto/robotstxt"
-	"golang.org/x/net/html/charset"
-	"golang.org/x/text/encoding"
 )
 
 // HTTPError is a response with a status that is neither 2xx nor 304.
@@ -39,11 +35,6 @@ func (e *HTTPError) Error() string {
 // recorded as such and never fetched again.
 func (e *HTTPError) Permanent() bool {
 	return e.Status == http.StatusNotFound || e.Status == http.StatusGone
-}
-
-// temporary reports whether the same request may succeed later.
-func (e *HTTPError) temporary() bool {
-	return e.Status == http.StatusTooManyRequests || e.Status >= 500
 }
 
 var (
@@ -140,7 +131,7 @@ func DefaultFetchConfig() FetchConfig {
 func (c FetchConfig) Validate(prefix string) []error {
 	var errs []error
 	bad := func(field string, format string, args ...any) {
-		errs = append(errs, &FieldError{Path: prefix + "." + field, Err: fmt.Errorf(format, args...)})
+		badField(&errs, prefix+"."+field, format, args...)
 	}
 	if strings.TrimSpace(c.UserAgent) == "" {
 		bad("user_agent", "required: sites block requests without one")
@@ -318,8 +309,8 @@ func NewFetcher(cfg FetchConfig, allowedHosts []string, log *slog.Logger) (*Fetc
 // robots.txt disallows is ErrRobots. Cancelling ctx ends every wait and
 // request at once.
 func (f *Fetcher) Get(ctx context.Context, rawURL string, cond Conditional) (*Response, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	u, ok := parseHTTPURL(rawURL)
+	if !ok {
 		return nil, fmt.Errorf("fetch %q: not an http or https URL", rawURL)
 	}
 	if !f.fetchAllowed(u.Hostname()) {
@@ -356,7 +347,7 @@ func (f *Fetcher) Get(ctx context.Context, rawURL string, cond Conditional) (*Re
 			f.log.Debug("fetched", "url", rawURL, "status", resp.Status, "attempt", attempt, "duration", f.now().Sub(start))
 			return resp, nil
 		}
-		if !fetchTemporary(err) {
+		if !retryable(err) {
 			var he *HTTPError
 			if errors.As(err, &he) {
 				h.succeeded() // the host answers; the page is the problem
@@ -499,9 +490,11 @@ func (f *Fetcher) fetchDo(ctx context.Context, rawURL string, hdr http.Header) (
 		CacheControl: header.Get("Cache-Control"),
 		Header:       header,
 	}
-	if resp.Body, err = fetchDecode(got.Body, header.Get("Content-Type")); err != nil {
-		return nil, fmt.Errorf("decode body: %w", err)
+	// Colly has decoded a body whose Content-Type names a charset.
+	if ct := header.Get("Content-Type"); !fetchNamesCharset(ct) && len(resp.Body) > 0 {
+		resp.Body = toUTF8(resp.Body, ct)
 	}
+	resp.Body = declareUTF8(resp.Body)
 	return resp, nil
 }
 
@@ -567,7 +560,7 @@ func (f *Fetcher) fetchRobots(ctx context.Context, h *fetchHost, u *url.URL, hdr
 		release()
 		var rules *robotstxt.RobotsData
 		switch {
-		case err != nil && fetchTemporary(err):
+		case err != nil && retryable(err):
 			return fmt.Errorf("robots.txt: %w", err)
 		case err == nil && (resp.Status == http.StatusTooManyRequests || resp.Status >= 500):
 			return fmt.Errorf("robots.txt: %w", &HTTPError{URL: robotsURL, Status: resp.Status, RetryAfter: fetchRetryAfter(resp.Header.Get("Retry-After"), f.now())})
@@ -639,20 +632,6 @@ func (h *fetchHost) failed(now time.Time, limit time.Duration) time.Duration {
 	return d
 }
 
-// fetchTemporary reports whether the failed request may succeed if made
-// again: timeouts, connection errors, truncated bodies, 429 and 5xx.
-func fetchTemporary(err error) bool {
-	if he, ok := errors.AsType[*HTTPError](err); ok {
-		return he.temporary()
-	}
-	for _, permanent := range []error{ErrTooLarge, ErrUnsupportedEncoding, ErrRobots, ErrHostBackoff, ErrForbiddenHost, ErrTooManyRedirects, context.Canceled} {
-		if errors.Is(err, permanent) {
-			return false
-		}
-	}
-	return true
-}
-
 // fetchRetryAfter reads a Retry-After header: seconds or an HTTP date.
 func fetchRetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
@@ -685,36 +664,11 @@ func fetchSleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// fetchXMLDecl matches the encoding in an XML declaration.
-var fetchXMLDecl = regexp.MustCompile(`^\s*<\?xml[^>]*?\bencoding\s*=\s*["']([A-Za-z0-9._:-]+)["']`)
-
-// fetchDecode makes body UTF-8. Colly has already decoded it when the
-// Content-Type header names a charset; otherwise the charset comes from a
-// byte order mark, the XML declaration or an HTML <meta>, and a body that
-// names none is UTF-8 when it is valid UTF-8 (windows-1252 otherwise, as
-// browsers do). An XML declaration is rewritten to say UTF-8.
-func fetchDecode(body []byte, contentType string) ([]byte, error) {
+// fetchNamesCharset reports whether a Content-Type header names a charset.
+func fetchNamesCharset(contentType string) bool {
 	_, params, _ := mime.ParseMediaType(contentType)
-	if _, ok := params["charset"]; !ok && len(body) > 0 {
-		var enc encoding.Encoding
-		if m := fetchXMLDecl.FindSubmatch(body); m != nil && !bytes.HasPrefix(body, []byte("\xef\xbb\xbf")) {
-			enc, _ = charset.Lookup(string(m[1]))
-		}
-		if enc == nil {
-			enc, _, _ = charset.DetermineEncoding(body, contentType)
-		}
-		if enc != nil && enc != encoding.Nop {
-			decoded, err := enc.NewDecoder().Bytes(body)
-			if err != nil {
-				return nil, err
-			}
-			body = decoded
-		}
-	}
-	if m := fetchXMLDecl.FindSubmatchIndex(body); m != nil && !strings.EqualFold(string(body[m[2]:m[3]]), "utf-8") {
-		body = bytes.Join([][]byte{body[:m[2]], []byte("UTF-8"), body[m[3]:]}, nil)
-	}
-	return body, nil
+	_, ok := params["charset"]
+	return ok
 }
 
 // deferHost tells the other workers to leave host alone until then.

@@ -9,9 +9,9 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
 	readability "codeberg.org/readeck/go-readability/v2"
+	"github.com/newsmd/newsmd/converter"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 )
@@ -71,7 +71,7 @@ func extractGeneric(page []byte, pageURL *url.URL) (genericResult, error) {
 		Title:       strings.TrimSpace(article.Title()),
 		Byline:      strings.TrimSpace(article.Byline()),
 		ContentHTML: body.String(),
-		ImageURL:    resolve(pageURL, article.ImageURL()),
+		ImageURL:    converter.ResolveURL(pageURL, article.ImageURL()),
 		SiteName:    strings.TrimSpace(article.SiteName()),
 		Language:    strings.TrimSpace(article.Language()),
 	}
@@ -82,13 +82,9 @@ func extractGeneric(page []byte, pageURL *url.URL) (genericResult, error) {
 // parseArticle runs Readability on page. Readability's own reader guesses the
 // encoding from byte statistics, ignoring <meta charset>, and turns UTF-8
 // pages with few non-ASCII letters into mojibake ("It’s" becomes "Itâ€™s"), so
-// valid UTF-8, which is what Extract passes, is parsed as it is. Only other
-// bytes go through the guess.
+// the page is decoded as Extract decodes it and parsed here.
 func parseArticle(page []byte, pageURL *url.URL) (readability.Article, error) {
-	if !utf8.Valid(page) {
-		return readability.FromReader(bytes.NewReader(page), pageURL)
-	}
-	doc, err := html.Parse(bytes.NewReader(page))
+	doc, err := html.Parse(bytes.NewReader(decodedPage(page)))
 	if err != nil {
 		return readability.Article{}, fmt.Errorf("parse HTML: %w", err)
 	}

@@ -1,6 +1,7 @@
 package crawler
 
 import (
+	"cmp"
 	"fmt"
 	"net/url"
 	"strings"
@@ -30,7 +31,7 @@ func fromGeneric(pageBytes []byte, u *url.URL, doc *goquery.Document, site *Site
 	} else {
 		a.URL = genericCanonical(u, converter.CleanText(firstMeta(p, "og:url")))
 	}
-	a.Title = firstNonEmpty(headline(g.Title, names), p.firstHeadline(genericTitles, names))
+	a.Title = cmp.Or(headline(g.Title, names), p.firstHeadline(genericTitles, names))
 	if a.Title == "" {
 		return a, errNoTitle
 	}
@@ -48,12 +49,12 @@ func fromGeneric(pageBytes []byte, u *url.URL, doc *goquery.Document, site *Site
 	}
 	a.Modified = g.Modified
 	if a.Modified.IsZero() {
-		if t, err := parseTime(firstNonEmpty(firstValue(p, "ldjson:dateModified"), firstMeta(p, "article:modified_time")), loc); err == nil && !t.Before(a.Published) {
+		if t, err := parseTime(cmp.Or(firstValue(p, "ldjson:dateModified"), firstMeta(p, "article:modified_time")), loc); err == nil && !t.Before(a.Published) {
 			a.Modified = t
 		}
 	}
-	a.Keywords = splitKeywords([]string{firstNonEmpty(firstValue(p, "ldjson:keywords"), firstMeta(p, "keywords"))})
-	a.Image.URL = resolve(u, firstNonEmpty(g.ImageURL, firstMeta(p, "og:image")))
+	a.Keywords = splitKeywords([]string{cmp.Or(firstValue(p, "ldjson:keywords"), firstMeta(p, "keywords"))})
+	a.Image.URL = converter.ResolveURL(u, cmp.Or(g.ImageURL, firstMeta(p, "og:image")))
 	if a.Author == a.Site {
 		a.Author = ""
 	}
@@ -84,12 +85,7 @@ func firstValue(p *page, raw string) string {
 	if err != nil {
 		return ""
 	}
-	for _, v := range p.values(src, false, false) {
-		if v = converter.CleanText(v); v != "" {
-			return v
-		}
-	}
-	return ""
+	return p.first(src)
 }
 
 // genericCanonical is the address of a page on a site without rules: og:url

@@ -28,8 +28,8 @@ var ErrNoStoryLinks = errors.New("no story links found")
 // layout changed. A JSON listing whose articles array is present but empty
 // (a page past the last) gives no items and no error.
 func ParseListing(body []byte, pageURL string, f *Feed) ([]Item, error) {
-	base, err := url.Parse(strings.TrimSpace(pageURL))
-	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+	base, ok := parseHTTPURL(strings.TrimSpace(pageURL))
+	if !ok {
 		return nil, fmt.Errorf("parse listing %q: %w", pageURL, ErrBadURL)
 	}
 	if f == nil {
@@ -45,7 +45,7 @@ func ParseListing(body []byte, pageURL string, f *Feed) ([]Item, error) {
 }
 
 func listingHTML(body []byte, base *url.URL, f *Feed) ([]Item, error) {
-	doc, err := html.Parse(bytes.NewReader(toUTF8(body)))
+	doc, err := html.Parse(bytes.NewReader(decodedPage(body)))
 	if err != nil {
 		return nil, fmt.Errorf("parse listing %s: parse HTML: %w", base, err)
 	}
@@ -72,7 +72,7 @@ func listingHTML(body []byte, base *url.URL, f *Feed) ([]Item, error) {
 		if a == nil {
 			continue
 		}
-		link := feedResolve(base, listingAttr(a, "href"))
+		link := converter.ResolveURL(base, listingAttr(a, "href"))
 		if link == "" {
 			continue
 		}
@@ -172,7 +172,7 @@ func listingJSON(body []byte, base *url.URL, f *Feed) ([]Item, error) {
 	seen := map[string]bool{}
 	source := base.String()
 	for _, a := range articles {
-		link := feedResolve(base, a.Href)
+		link := converter.ResolveURL(base, a.Href)
 		if link == "" || seen[link] {
 			continue
 		}

@@ -158,7 +158,7 @@ type Result struct {
 	URL     string
 	Outcome Outcome
 	Path    string
-	Reason  string // for Failed: a short, stable reason ("http_404", "timeout", "extract")
+	Reason  string // for Failed: a short, stable reason ("http_404", "timeout", "extract"); see classify
 	Err     error
 }
 
@@ -683,8 +683,8 @@ feed:
 // Identify returns a story URL's key, using the rules of its site when it
 // has one: the canonical URL and the site key.
 func (r *Runner) Identify(raw string) (Key, *Site, error) {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	u, ok := parseHTTPURL(strings.TrimSpace(raw))
+	if !ok {
 		return Key{}, nil, fmt.Errorf("%q: %w", raw, ErrBadURL)
 	}
 	site := FindSite(r.Sites, u)
@@ -707,7 +707,8 @@ func (r *Runner) story(ctx context.Context, it Item, force bool) (Result, error)
 	res := Result{URL: it.URL}
 	k, site, err := r.Identify(it.URL)
 	if err != nil {
-		res.Outcome, res.Reason, res.Err = Failed, "bad_url", err
+		res.Outcome, res.Err = Failed, err
+		res.Reason, _ = classify(err)
 		r.Log.Warn("story skipped", "article_url", it.URL, "error", err)
 		return res, nil
 	}
@@ -887,21 +888,20 @@ func (r *Runner) article(ctx context.Context, it Item, site *Site) (converter.Ar
 	var a converter.Article
 	if err == nil {
 		a, err = Extract(resp.Body, resp.URL, r.Sites)
-		if err != nil {
-			if fa, ok := r.fromItem(it, site); ok {
-				return fa, "", false, nil
-			}
-			if errors.Is(err, ErrMalformedPage) {
-				return a, "malformed", true, err // the same bytes never parse
-			}
-			return a, "extract", false, err
+		if err == nil {
+			return a, "", false, nil
 		}
-		return a, "", false, nil
+		if fa, ok := r.fromItem(it, site); ok {
+			return fa, "", false, nil
+		}
+		reason, when := classify(err)
+		return a, reason, when == retryNever, err
 	}
 	if ctx.Err() != nil {
 		return a, "cancelled", false, ctx.Err()
 	}
-	reason, permanent := classify(err)
+	reason, when := classify(err)
+	permanent := when == retryNever
 	if permanent {
 		// The page will not come back: the feed's copy is all there is.
 		// A passing failure waits for a later run instead, since the page
@@ -938,37 +938,6 @@ func (r *Runner) fromItem(it Item, site *Site) (converter.Article, bool) {
 	}
 	a.BodyHTML = body
 	return a, true
-}
-
-// classify names a fetch failure and says whether retrying can help.
-func classify(err error) (reason string, permanent bool) {
-	var he *HTTPError
-	switch {
-	case errors.As(err, &he):
-		return fmt.Sprintf("http_%d", he.Status), he.Permanent()
-	case errors.Is(err, ErrTooLarge):
-		return "too_large", true
-	case errors.Is(err, ErrUnsupportedEncoding):
-		return "encoding", true
-	case errors.Is(err, errUnreadableFeed):
-		return "parse", false
-	case errors.Is(err, ErrTruncated):
-		return "truncated", false
-	case errors.Is(err, ErrRobots):
-		return "robots", true
-	case errors.Is(err, ErrForbiddenHost), errors.Is(err, ErrTooManyRedirects):
-		return "redirect", true
-	case errors.Is(err, ErrHostBackoff):
-		return "host_backoff", false
-	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
-		return "timeout", false
-	}
-	return "network", false
-}
-
-func isTimeout(err error) bool {
-	var t interface{ Timeout() bool }
-	return errors.As(err, &t) && t.Timeout()
 }
 
 // jitter spreads polls of many feeds and workers: d ± 10%.

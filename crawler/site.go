@@ -31,7 +31,8 @@ type SiteConfig struct {
 	// CanonicalScheme is the scheme of canonical URLs: https (the
 	// default) or http, for a site (or a test mirror) without TLS.
 	CanonicalScheme string `yaml:"canonical_scheme"`
-	// Timezone is the zone of times the site prints without one.
+	// Timezone is the zone of times the site prints without one, or with
+	// a zone abbreviation (CST, SGT, HKT); default Asia/Singapore.
 	Timezone string `yaml:"timezone"`
 	// StoryID is a regular expression on the URL path whose first group is
 	// the story's stable identity.
@@ -165,40 +166,42 @@ type FieldError struct {
 func (e *FieldError) Error() string { return e.Path + ": " + e.Err.Error() }
 func (e *FieldError) Unwrap() error { return e.Err }
 
+// badField adds a FieldError at path, with the formatted message, to errs.
+func badField(errs *[]error, path, format string, args ...any) {
+	*errs = append(*errs, &FieldError{Path: path, Err: fmt.Errorf(format, args...)})
+}
+
 // CompileSites checks and compiles site configs. It reports every problem,
 // each with its path under prefix, not just the first.
 func CompileSites(prefix string, cfgs []SiteConfig) ([]*Site, []error) {
 	var errs []error
-	bad := func(path string, format string, args ...any) {
-		errs = append(errs, &FieldError{Path: path, Err: fmt.Errorf(format, args...)})
-	}
 	var sites []*Site
 	names := map[string]bool{}
 	for i, c := range cfgs {
 		p := fmt.Sprintf("%s[%d]", prefix, i)
 		s := &Site{cfg: c}
 		if c.Name == "" {
-			bad(p+".name", "required")
+			badField(&errs, p+".name", "required")
 		} else if names[c.Name] {
-			bad(p+".name", "duplicate site name %q", c.Name)
+			badField(&errs, p+".name", "duplicate site name %q", c.Name)
 		}
 		names[c.Name] = true
 		if len(c.Hosts) == 0 {
-			bad(p+".hosts", "at least one host is required")
+			badField(&errs, p+".hosts", "at least one host is required")
 		}
 		for j, h := range c.Hosts {
 			name, port := splitPort(h)
 			if name == "" || strings.ContainsAny(name, "/:@ ") || h != strings.ToLower(h) {
-				bad(fmt.Sprintf("%s.hosts[%d]", p, j), "%q is not a lowercase host name (or host:port)", h)
+				badField(&errs, fmt.Sprintf("%s.hosts[%d]", p, j), "%q is not a lowercase host name (or host:port)", h)
 			} else if n, err := strconv.Atoi(port); port != "" && (err != nil || n < 1 || n > 65535) {
-				bad(fmt.Sprintf("%s.hosts[%d]", p, j), "%q: the port is not a number from 1 to 65535", h)
+				badField(&errs, fmt.Sprintf("%s.hosts[%d]", p, j), "%q: the port is not a number from 1 to 65535", h)
 			}
 		}
 		if c.CanonicalHost != "" && (strings.ContainsAny(c.CanonicalHost, "/@ ") || !s.Matches(c.CanonicalHost)) {
-			bad(p+".canonical_host", "%q must be one of the site's hosts", c.CanonicalHost)
+			badField(&errs, p+".canonical_host", "%q must be one of the site's hosts", c.CanonicalHost)
 		}
 		if c.CanonicalScheme != "" && c.CanonicalScheme != "https" && c.CanonicalScheme != "http" {
-			bad(p+".canonical_scheme", "%q: want https or http", c.CanonicalScheme)
+			badField(&errs, p+".canonical_scheme", "%q: want https or http", c.CanonicalScheme)
 		}
 		tz := c.Timezone
 		if tz == "" {
@@ -206,7 +209,7 @@ func CompileSites(prefix string, cfgs []SiteConfig) ([]*Site, []error) {
 		}
 		loc, err := time.LoadLocation(tz)
 		if err != nil {
-			bad(p+".timezone", "unknown time zone %q (use an IANA name such as Asia/Singapore)", tz)
+			badField(&errs, p+".timezone", "unknown time zone %q (use an IANA name such as Asia/Singapore)", tz)
 		}
 		s.loc = loc
 		s.storyID = compileRegexp(p+".story_id", c.StoryID, &errs)
@@ -216,7 +219,7 @@ func CompileSites(prefix string, cfgs []SiteConfig) ([]*Site, []error) {
 		for j, r := range c.ImageRewrites {
 			rp := fmt.Sprintf("%s.image_rewrites[%d]", p, j)
 			if r.Match == "" {
-				bad(rp+".match", "required")
+				badField(&errs, rp+".match", "required")
 				continue
 			}
 			if re := compileRegexp(rp+".match", r.Match, &errs); re != nil {
@@ -224,7 +227,7 @@ func CompileSites(prefix string, cfgs []SiteConfig) ([]*Site, []error) {
 			}
 		}
 		if len(c.Layouts) == 0 {
-			bad(p+".layouts", "at least one layout is required")
+			badField(&errs, p+".layouts", "at least one layout is required")
 		}
 		for j, lc := range c.Layouts {
 			s.layouts = append(s.layouts, compileLayout(fmt.Sprintf("%s.layouts[%d]", p, j), lc, &errs))
@@ -237,7 +240,7 @@ func CompileSites(prefix string, cfgs []SiteConfig) ([]*Site, []error) {
 func compileLayout(p string, c LayoutConfig, errs *[]error) layout {
 	l := layout{cfg: c, fields: map[string][]source{}, hydration: c.Hydration}
 	if c.Name == "" {
-		*errs = append(*errs, &FieldError{Path: p + ".name", Err: fmt.Errorf("required")})
+		badField(errs, p+".name", "required")
 	}
 	if c.When != "" {
 		l.when = compileSelector(p+".when", c.When, errs)
@@ -248,11 +251,11 @@ func compileLayout(p string, c LayoutConfig, errs *[]error) layout {
 	l.remove = compileSelectors(p+".remove", c.Remove, errs)
 	if h := c.Hydration; h != nil {
 		if h.Variable == "" || !regexp.MustCompile(`^[A-Za-z_$][\w$]*$`).MatchString(h.Variable) {
-			*errs = append(*errs, &FieldError{Path: p + ".hydration.variable", Err: fmt.Errorf("%q is not a JavaScript variable name", h.Variable)})
+			badField(errs, p+".hydration.variable", "%q is not a JavaScript variable name", h.Variable)
 		}
 	}
 	if c.Unshuffle != "" && strings.ContainsAny(c.Unshuffle, " =\"'<>") {
-		*errs = append(*errs, &FieldError{Path: p + ".unshuffle", Err: fmt.Errorf("%q is not an attribute name", c.Unshuffle)})
+		badField(errs, p+".unshuffle", "%q is not an attribute name", c.Unshuffle)
 	}
 	for _, f := range []struct {
 		name string
@@ -270,13 +273,13 @@ func compileLayout(p string, c LayoutConfig, errs *[]error) layout {
 				continue
 			}
 			if src.kind == "json" && c.Hydration == nil {
-				*errs = append(*errs, &FieldError{Path: sp, Err: fmt.Errorf("json: source needs the layout's hydration setting")})
+				badField(errs, sp, "json: source needs the layout's hydration setting")
 			}
 			l.fields[f.name] = append(l.fields[f.name], src)
 		}
 	}
 	if len(c.Body) == 0 {
-		*errs = append(*errs, &FieldError{Path: p + ".body", Err: fmt.Errorf("at least one body source is required")})
+		badField(errs, p+".body", "at least one body source is required")
 	}
 	return l
 }
@@ -287,7 +290,7 @@ func compileRegexp(path, expr string, errs *[]error) *regexp.Regexp {
 	}
 	re, err := regexp.Compile(expr)
 	if err != nil {
-		*errs = append(*errs, &FieldError{Path: path, Err: fmt.Errorf("bad regular expression: %w", err)})
+		badField(errs, path, "bad regular expression: %w", err)
 		return nil
 	}
 	return re
@@ -296,7 +299,7 @@ func compileRegexp(path, expr string, errs *[]error) *regexp.Regexp {
 func compileSelector(path, sel string, errs *[]error) cascadia.Selector {
 	g, err := cascadia.Compile(sel)
 	if err != nil {
-		*errs = append(*errs, &FieldError{Path: path, Err: fmt.Errorf("bad CSS selector %q: %w", sel, err)})
+		badField(errs, path, "bad CSS selector %q: %w", sel, err)
 		return nil
 	}
 	return g

@@ -150,6 +150,17 @@ func (p *page) values(src source, html, all bool) []string {
 	return out
 }
 
+// first is the first value of src on p that is not empty once cleaned
+// with converter.CleanText, cleaned; "" when there is none.
+func (p *page) first(src source) string {
+	for _, v := range p.values(src, false, false) {
+		if v = converter.CleanText(v); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
 var metaSel = cascadia.MustCompile("meta[content]")
 
 // metas maps the lowercased name (or property, or itemprop) of every
