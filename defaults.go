@@ -1,6 +1,3 @@
-// Package newsmd holds what the whole project shares at its root: the
-// documented default configuration, embedded so the binary runs without
-// a config file and its defaults can never drift from config.yaml.
 package newsmd
 
 import _ "embed"

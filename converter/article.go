@@ -1,10 +1,11 @@
-// Package converter turns an extracted article into the Markdown post an
-// archive keeps: YAML front matter, the publication marker, the title link
-// and the body converted from HTML. It is a pure function of its input: no
-// I/O, no clock, no network.
 package converter
 
-import "time"
+import (
+	"strings"
+	"time"
+
+	"golang.org/x/net/html"
+)
 
 // Article is one news story as extracted from its page or feed item.
 // The crawler fills it; Render turns it into a post.
@@ -30,7 +31,14 @@ type Article struct {
 	Keywords []string `json:"keywords,omitempty"`
 	// Image is the lead image, shown above the body.
 	Image Image `json:"image,omitzero"`
-	// BodyHTML is the cleaned article body: noise removed, in reading order.
+	// Body is the cleaned article body as a parsed tree, noise removed, in
+	// reading order: the nodes under Body (an element whose own tag does
+	// not count). Extraction hands it over so that a page is parsed once.
+	// Render reads it and leaves it as it was. When nil, BodyHTML is the
+	// body.
+	Body *html.Node `json:"-"`
+	// BodyHTML is the body as HTML, for articles made from text (a feed
+	// item, a test); see HTML for the body of either kind.
 	BodyHTML string `json:"body_html"`
 	// Truncated reports that a paywall cut the body short.
 	Truncated bool `json:"truncated,omitempty"`
@@ -47,4 +55,19 @@ type Article struct {
 type Image struct {
 	URL     string `json:"url"`
 	Caption string `json:"caption,omitempty"`
+}
+
+// HTML is the article's body as HTML: Body serialised when it is set,
+// else BodyHTML. newsmd extract --json shows it.
+func (a Article) HTML() string {
+	if a.Body == nil {
+		return a.BodyHTML
+	}
+	var b strings.Builder
+	for c := a.Body.FirstChild; c != nil; c = c.NextSibling {
+		if err := html.Render(&b, c); err != nil {
+			return a.BodyHTML
+		}
+	}
+	return strings.TrimSpace(b.String())
 }

@@ -1,9 +1,11 @@
 package converter
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -69,28 +71,43 @@ func DefaultOptions() Options {
 	}
 }
 
-// Validate reports the first problem with o.
+// An OptionError is a problem with one option, named by its key in the
+// output: section of config.yaml ("title_max_runes", "extra[1]").
+type OptionError struct {
+	Key string
+	Err error
+}
+
+func (e *OptionError) Error() string { return e.Key + ": " + e.Err.Error() }
+func (e *OptionError) Unwrap() error { return e.Err }
+
+// Validate reports every problem with o, each an *OptionError. It is the
+// one check of these rules: cmd/newsmd reports its errors under output:.
 func (o Options) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, &OptionError{Key: key, Err: fmt.Errorf(format, args...)})
+	}
 	if o.Profile != ProfileJekyll && o.Profile != ProfileHugo {
-		return fmt.Errorf("profile %q: want %q or %q", o.Profile, ProfileJekyll, ProfileHugo)
+		bad("profile", "%q: want %s or %s", o.Profile, ProfileJekyll, ProfileHugo)
 	}
 	if o.Location == nil {
-		return fmt.Errorf("location: not set")
+		bad("timezone", "not set")
 	}
 	if o.TitleMaxRunes < 8 || o.TitleMaxRunes > 80 {
-		return fmt.Errorf("title max runes %d: want 8 to 80", o.TitleMaxRunes)
+		bad("title_max_runes", "%d: want 8 to 80", o.TitleMaxRunes)
 	}
-	for _, e := range o.Extra {
+	for i, e := range o.Extra {
 		if !slices.Contains(ExtraFields, e) {
-			return fmt.Errorf("extra field %q: want one of %v", e, ExtraFields)
+			bad(fmt.Sprintf("extra[%d]", i), "%q: want one of %s", e, strings.Join(ExtraFields, ", "))
 		}
 	}
 	for i, r := range o.Rewrites {
 		if r.Pattern == nil {
-			return fmt.Errorf("rewrites[%d]: no pattern", i)
+			bad(fmt.Sprintf("rewrites[%d]", i), "no pattern")
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // singapore is the zone zaobao prints its times in. time/tzdata is

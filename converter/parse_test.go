@@ -15,7 +15,7 @@ import (
 // the crawler's round-trip test), including the one with invalid YAML and
 // the ones whose marker is NaN.
 func TestReadPostLegacy(t *testing.T) {
-	files, _ := filepath.Glob("../crawler/testdata/legacy/*.md")
+	files, _ := filepath.Glob("../crawler/site/testdata/legacy/*.md")
 	if len(files) != 60 {
 		t.Fatalf("got %d legacy posts, want 60", len(files))
 	}
@@ -40,7 +40,7 @@ func TestReadPostLegacy(t *testing.T) {
 	if lenient != 1 {
 		t.Errorf("lenient reads: got %d, want 1 (post 003)", lenient)
 	}
-	data, _ := os.ReadFile("../crawler/testdata/legacy/003.md")
+	data, _ := os.ReadFile("../crawler/site/testdata/legacy/003.md")
 	info, _ := converter.ReadPost(data)
 	if info.Title != `中国自研大型水陆两栖飞机"鲲龙"AG600海上首飞成功` {
 		t.Errorf("003 title: got %q", info.Title)
@@ -93,7 +93,7 @@ func TestReadPostNotPosts(t *testing.T) {
 
 // FuzzReadPost: any bytes give a PostInfo or an error, never a panic.
 func FuzzReadPost(f *testing.F) {
-	files, _ := filepath.Glob("../crawler/testdata/legacy/00*.md")
+	files, _ := filepath.Glob("../crawler/site/testdata/legacy/00*.md")
 	for _, file := range files {
 		data, _ := os.ReadFile(file)
 		f.Add(data)

@@ -123,17 +123,28 @@ func (c *Converter) Render(a Article) (Post, error) {
 // empty.
 func (c *Converter) Markdown(a Article) (string, error) {
 	base, _ := url.Parse(a.URL)
-	ctx := &html.Node{Type: html.ElementNode, Data: "body", DataAtom: atom.Body}
-	// Broken UTF-8 would pass through to the post; drop it, as the title
-	// and captions drop it.
-	body := strings.ToValidUTF8(a.BodyHTML, "")
-	nodes, err := html.ParseFragmentWithOptions(strings.NewReader(body), ctx, html.ParseOptionEnableScripting(false))
-	if err != nil {
-		return "", fmt.Errorf("parse body of %s: %w", a.URL, err)
-	}
 	root := &html.Node{Type: html.ElementNode, Data: "div", DataAtom: atom.Div}
-	for _, n := range nodes {
-		root.AppendChild(n)
+	if a.Body != nil {
+		// normalizeBody changes the tree: work on a copy, so that the
+		// same article always renders the same.
+		for c := a.Body.FirstChild; c != nil; c = c.NextSibling {
+			root.AppendChild(cloneNode(c))
+		}
+		if err := parseNoscripts(root); err != nil {
+			return "", fmt.Errorf("parse body of %s: %w", a.URL, err)
+		}
+	} else {
+		ctx := &html.Node{Type: html.ElementNode, Data: "body", DataAtom: atom.Body}
+		// Broken UTF-8 would pass through to the post; drop it, as the
+		// title and captions drop it.
+		body := strings.ToValidUTF8(a.BodyHTML, "")
+		nodes, err := html.ParseFragmentWithOptions(strings.NewReader(body), ctx, html.ParseOptionEnableScripting(false))
+		if err != nil {
+			return "", fmt.Errorf("parse body of %s: %w", a.URL, err)
+		}
+		for _, n := range nodes {
+			root.AppendChild(n)
+		}
 	}
 	if img := ResolveURL(base, a.Image.URL); img != "" && !showsImage(root, base, img, c.opts.Rewrites) {
 		lead := rewriteURL(img, c.opts.Rewrites)

@@ -3,6 +3,8 @@ package crawler
 import (
 	"testing"
 	"time"
+
+	"github.com/newsmd/newsmd/crawler/feed"
 )
 
 func TestFeedTTLAndMaxAge(t *testing.T) {
@@ -13,8 +15,8 @@ func TestFeedTTLAndMaxAge(t *testing.T) {
 		`<rss><channel><ttl>-3</ttl></channel></rss>`:                             0,
 		`<feed xmlns="http://www.w3.org/2005/Atom"></feed>`:                       0,
 	} {
-		if got := FeedTTL([]byte(body)); got != want {
-			t.Errorf("FeedTTL(%s): got %v, want %v", body, got, want)
+		if got := feed.TTL([]byte(body)); got != want {
+			t.Errorf("feed.TTL(%s): got %v, want %v", body, got, want)
 		}
 	}
 	for cc, want := range map[string]time.Duration{

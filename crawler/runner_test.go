@@ -11,13 +11,16 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/newsmd/newsmd/crawler/feed"
+	"github.com/newsmd/newsmd/crawler/fetch"
+	"github.com/newsmd/newsmd/internal/config"
 )
 
 // memClaims is an in-memory Claims, Failures and FeedStates for one
 // worker: enough of the store to follow the runner's decisions.
 type memClaims struct {
 	mu       sync.Mutex
-	now      func() time.Time
 	attempts map[string]int
 	state    map[string]string // "written", "failed", "permanent"
 	retryAt  map[string]time.Time
@@ -27,19 +30,19 @@ type memClaims struct {
 	feeds    map[string]FeedState
 }
 
-func newMemClaims(now func() time.Time) *memClaims {
-	return &memClaims{now: now, attempts: map[string]int{}, state: map[string]string{}, retryAt: map[string]time.Time{},
+func newMemClaims() *memClaims {
+	return &memClaims{attempts: map[string]int{}, state: map[string]string{}, retryAt: map[string]time.Time{},
 		posts: map[string]string{}, since: map[string]time.Time{}, copies: map[string][]byte{}, feeds: map[string]FeedState{}}
 }
 
-func (m *memClaims) Claim(_ context.Context, k Key, force bool) (Claim, error) {
+func (m *memClaims) Claim(_ context.Context, k Key, force bool, now time.Time) (Claim, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c := Claim{Attempts: m.attempts[k.URL]}
 	switch st := m.state[k.URL]; {
 	case !force && (st == "written" || st == "permanent"):
 		c.Status = Done
-	case !force && st == "failed" && m.retryAt[k.URL].After(m.now()):
+	case !force && st == "failed" && m.retryAt[k.URL].After(now):
 		c.Status = NotDue
 	}
 	return c, nil
@@ -65,11 +68,11 @@ func (m *memClaims) Fail(_ context.Context, k Key, reason string, permanent bool
 
 func (m *memClaims) Release(context.Context, Key) error { return nil }
 
-func (m *memClaims) NoteFailure(_ context.Context, url string, feedCopy []byte) (time.Time, []byte, error) {
+func (m *memClaims) NoteFailure(_ context.Context, url string, now time.Time, feedCopy []byte) (time.Time, []byte, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.since[url]; !ok {
-		m.since[url] = m.now()
+		m.since[url] = now
 	}
 	if len(feedCopy) > 0 {
 		m.copies[url] = feedCopy
@@ -77,7 +80,7 @@ func (m *memClaims) NoteFailure(_ context.Context, url string, feedCopy []byte) 
 	return m.since[url], m.copies[url], nil
 }
 
-func (m *memClaims) ClaimFeed(_ context.Context, feedURL string) (FeedState, bool, error) {
+func (m *memClaims) ClaimFeed(_ context.Context, feedURL string, _ time.Time) (FeedState, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.feeds[feedURL], true, nil
@@ -93,30 +96,30 @@ func (m *memClaims) ReleaseFeed(_ context.Context, feedURL string, st FeedState)
 // testRunner is a Runner over the project's zaobao rules with the site
 // served by handler at zaobao's canonical host mapped to the test
 // server, a fake clock, and the in-memory store.
-func testRunner(t *testing.T, handler http.Handler, feeds ...FeedConfig) (*Runner, *memClaims, *time.Time, *httptest.Server) {
+func testRunner(t *testing.T, handler http.Handler, feeds ...config.Feed) (*Runner, *memClaims, *time.Time, *httptest.Server) {
 	t.Helper()
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
 	sites := testSites(t)
 	now := time.Date(2024, 3, 1, 8, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
-	cfg := DefaultFetchConfig()
+	cfg := config.Default().Fetch
 	cfg.Delay, cfg.Retries, cfg.RobotsTxt = 0, 0, false
-	f, err := NewFetcher(cfg, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	f, err := fetch.New(cfg, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range feeds {
 		feeds[i].URL = srv.URL + feeds[i].URL
 	}
-	compiled, errs := CompileFeeds("feeds", feeds)
+	compiled, errs := feed.Compile("feeds", feeds)
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
-	mem := newMemClaims(clock)
-	r := &Runner{Fetcher: f, Sites: sites, Feeds: compiled, Converter: testConverter(t, sites, "jekyll"),
-		Claims: mem, States: mem, Failures: mem, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clock,
-		RetryDelay: time.Minute, RetryDelayMax: time.Hour, MaxWait: 2 * time.Hour, MaxAttempts: 3, GiveUpAfter: 24 * time.Hour}
+	mem := newMemClaims()
+	r := New(Config{Crawl: config.Crawl{RetryDelay: time.Minute, RetryDelayMax: time.Hour, MaxWait: 2 * time.Hour, MaxAttempts: 3, GiveUpAfter: 24 * time.Hour}},
+		Deps{Fetcher: f, Sites: sites, Feeds: compiled, Converter: testConverter(t, sites, "jekyll"),
+			Claims: mem, States: mem, Failures: mem, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clock})
 	return r, mem, &now, srv
 }
 
@@ -132,10 +135,10 @@ func TestRetryAt(t *testing.T) {
 		{plain, 2, 108 * time.Second, 2 * time.Minute},
 		{plain, 4, 432 * time.Second, 8 * time.Minute},
 		{plain, 30, 54 * time.Minute, time.Hour}, // RetryDelayMax
-		{&HTTPError{Status: 429, RetryAfter: 10 * time.Minute}, 1, 10 * time.Minute, 10 * time.Minute},
-		{&HTTPError{Status: 503, RetryAfter: 365 * 24 * time.Hour}, 1, 2 * time.Hour, 2 * time.Hour}, // MaxWait
-		{&HostBackoffError{Host: "x", Until: now.Add(5 * time.Minute)}, 7, 5 * time.Minute, 5 * time.Minute},
-		{&HostBackoffError{Host: "x", Until: now.Add(100 * time.Hour)}, 1, 2 * time.Hour, 2 * time.Hour},
+		{&fetch.HTTPError{Status: 429, RetryAfter: 10 * time.Minute}, 1, 10 * time.Minute, 10 * time.Minute},
+		{&fetch.HTTPError{Status: 503, RetryAfter: 365 * 24 * time.Hour}, 1, 2 * time.Hour, 2 * time.Hour}, // MaxWait
+		{&fetch.HostBackoffError{Host: "x", Until: now.Add(5 * time.Minute)}, 7, 5 * time.Minute, 5 * time.Minute},
+		{&fetch.HostBackoffError{Host: "x", Until: now.Add(100 * time.Hour)}, 1, 2 * time.Hour, 2 * time.Hour},
 	} {
 		got := r.retryAt(c.err, c.attempts, "https://www.zaobao.com/x").Sub(*now)
 		if got < c.low || got > c.max {
@@ -145,8 +148,8 @@ func TestRetryAt(t *testing.T) {
 }
 
 func TestScope(t *testing.T) {
-	r, _, _, srv := testRunner(t, http.NotFoundHandler(), FeedConfig{Name: "cna", URL: "/rss"})
-	var items []Item
+	r, _, _, srv := testRunner(t, http.NotFoundHandler(), config.Feed{Name: "cna", URL: "/rss"})
+	var items []feed.Item
 	for _, u := range []string{
 		"https://www.zaobao.com/realtime/china/story20240301-1",      // a site rule
 		"https://www.zaobao.com:8443/realtime/china/story20240301-2", // its host, another port
@@ -155,10 +158,10 @@ func TestScope(t *testing.T) {
 		srv.URL + "/news/1", // the feed's own host and port
 		strings.Replace(srv.URL, "127.0.0.1", "localhost", 1) + "/news/2",
 	} {
-		items = append(items, Item{URL: u})
+		items = append(items, feed.Item{URL: u})
 	}
 	var sum Summary
-	got := r.scope(r.Feeds[0], items, &sum)
+	got := r.scope(r.dep.Feeds[0], items, &sum)
 	if len(got) != 2 || got[0].URL != items[0].URL || got[1].URL != items[4].URL {
 		t.Errorf("kept %v, want %s and %s", got, items[0].URL, items[4].URL)
 	}
@@ -166,21 +169,21 @@ func TestScope(t *testing.T) {
 		t.Errorf("out of scope: got %d, want 4", sum.OutOfScope)
 	}
 
-	r.FeedItems = 2
-	dated := []Item{
+	r.cfg.FeedItems = 2
+	dated := []feed.Item{
 		{URL: "https://www.zaobao.com/realtime/china/story20240301-1", Published: time.Unix(100, 0)},
 		{URL: "https://www.zaobao.com/realtime/china/story20240301-2", Published: time.Unix(300, 0)},
 		{URL: "https://www.zaobao.com/realtime/china/story20240301-3", Published: time.Unix(200, 0)},
 	}
-	got = r.scope(r.Feeds[0], dated, &sum)
+	got = r.scope(r.dep.Feeds[0], dated, &sum)
 	if len(got) != 2 || got[0].URL != dated[1].URL || got[1].URL != dated[2].URL {
 		t.Errorf("capped: kept %v, want the two newest, newest first", got)
 	}
 }
 
 func TestInterleave(t *testing.T) {
-	it := func(s string) Item { return Item{URL: s} }
-	got := interleave([][]Item{{it("a1"), it("a2"), it("a3")}, {it("b1")}, nil, {it("c1"), it("c2")}})
+	it := func(s string) feed.Item { return feed.Item{URL: s} }
+	got := interleave([][]feed.Item{{it("a1"), it("a2"), it("a3")}, {it("b1")}, nil, {it("c1"), it("c2")}})
 	var urls []string
 	for _, i := range got {
 		urls = append(urls, i.URL)
@@ -207,15 +210,14 @@ func TestGiveUp(t *testing.T) {
 		}
 		io.WriteString(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>`+item+`</channel></rss>`)
 	})
-	r, mem, now, _ := testRunner(t, mux, FeedConfig{Name: "china", URL: "/rss"})
+	r, mem, now, _ := testRunner(t, mux, config.Feed{Name: "china", URL: "/rss"})
 	// The story's page is on the test server (the site rule's canonical
 	// URL stays www.zaobao.com): always 500.
 	pages := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		http.Error(w, "boom", http.StatusInternalServerError)
 	}))
 	t.Cleanup(pages.Close)
-	r.Fetcher.allowed = nil
-	r.Fetcher.colly.WithTransport(rewriteTransport{to: pages.URL, base: http.DefaultTransport})
+	r.dep.Fetcher.SetBaseTransport(rewriteTransport{to: pages.URL, base: http.DefaultTransport})
 	k := "https://www.zaobao.com/realtime/china/story20240301-77"
 
 	sum, err := r.Once(t.Context())
@@ -225,7 +227,7 @@ func TestGiveUp(t *testing.T) {
 	mu.Lock()
 	listed = false // the story drops off its feed
 	mu.Unlock()
-	r.Retries = dueAll{mem}
+	r.dep.Retries = dueAll{mem}
 	var waits []time.Duration
 	for i := 2; i <= 3; i++ {
 		waits = append(waits, mem.retryAt[k].Sub(*now))
@@ -262,15 +264,15 @@ func TestKeptCopyWhenGone(t *testing.T) {
 		}
 		io.WriteString(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>`+item+`</channel></rss>`)
 	})
-	r, mem, now, _ := testRunner(t, mux, FeedConfig{Name: "china", URL: "/rss"})
+	r, mem, now, _ := testRunner(t, mux, config.Feed{Name: "china", URL: "/rss"})
 	pages := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		mu.Lock()
 		defer mu.Unlock()
 		http.Error(w, "no", status)
 	}))
 	t.Cleanup(pages.Close)
-	r.Fetcher.colly.WithTransport(rewriteTransport{to: pages.URL, base: http.DefaultTransport})
-	r.Retries = dueAll{mem}
+	r.dep.Fetcher.SetBaseTransport(rewriteTransport{to: pages.URL, base: http.DefaultTransport})
+	r.dep.Retries = dueAll{mem}
 	k := "https://www.zaobao.com/realtime/china/story20240301-78"
 	if sum, err := r.Once(t.Context()); err != nil || sum.Failed != 1 {
 		t.Fatalf("first run: %v, %v; want one failure", sum, err)
@@ -291,7 +293,7 @@ func TestKeptCopyWhenGone(t *testing.T) {
 // time has come.
 type dueAll struct{ m *memClaims }
 
-func (d dueAll) Due(context.Context, int) ([]Key, error) {
+func (d dueAll) Due(context.Context, time.Time, int) ([]Key, error) {
 	d.m.mu.Lock()
 	defer d.m.mu.Unlock()
 	var keys []Key

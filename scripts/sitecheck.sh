@@ -2,7 +2,7 @@
 # sitecheck.sh — prove that newsmd's posts build in a REAL Jekyll site and a
 # REAL Hugo site, and that each post's page carries its title and date.
 #
-# For every crawler/testdata/pages/NAME.html that has a NAME.want.json it runs
+# For every crawler/site/testdata/pages/NAME.html that has a NAME.want.json it runs
 #   newsmd extract --config <repo>/config.yaml --url URL --html NAME.html \
 #                  --out DIR --profile jekyll|hugo
 # into a fresh Jekyll site's _posts/ and a fresh Hugo site's content/posts/
@@ -16,7 +16,7 @@
 #                        DIR/jekyll/*.md and DIR/hugo/*.md, each checked
 #                        against DIR/<post file stem>.want.json
 #                        (scripts/sitecheck/standin is such a DIR)
-#   SITECHECK_PAGES_DIR  test pages (default <repo>/crawler/testdata/pages)
+#   SITECHECK_PAGES_DIR  test pages (default <repo>/crawler/site/testdata/pages)
 #   SITECHECK_CONFIG     newsmd config (default <repo>/config.yaml)
 #   SITECHECK_BIN        use this newsmd binary instead of building
 #                        ./cmd/newsmd
@@ -76,7 +76,7 @@ if [ -n "${SITECHECK_POSTS_DIR:-}" ]; then
     done
   done
 else
-  pages="${SITECHECK_PAGES_DIR:-$root/crawler/testdata/pages}"
+  pages="${SITECHECK_PAGES_DIR:-$root/crawler/site/testdata/pages}"
   config="${SITECHECK_CONFIG:-$root/config.yaml}"
   if [ -n "${SITECHECK_BIN:-}" ]; then
     bin="$(cd "$(dirname "$SITECHECK_BIN")" && pwd)/$(basename "$SITECHECK_BIN")"

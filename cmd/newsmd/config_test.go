@@ -1,10 +1,13 @@
 package main
 
 import (
+	"io"
 	"os"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/newsmd/newsmd/internal/config"
 )
 
 // TestDefaultConfigFile: the documented config.yaml is valid and is
@@ -15,24 +18,21 @@ func TestDefaultConfigFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	c, err := ParseConfig(f)
+	c, err := parseConfig(f)
 	if err != nil {
 		t.Fatalf("config.yaml: %v", err)
 	}
-	if !reflect.DeepEqual(c, DefaultConfig()) {
+	if !reflect.DeepEqual(c, config.Default()) {
 		t.Errorf("config.yaml differs from the embedded defaults")
-	}
-	if _, err := c.CompiledSites(); err != nil {
-		t.Error(err)
 	}
 }
 
 func TestParseConfigKeepsDefaults(t *testing.T) {
-	c, err := ParseConfig(strings.NewReader("output:\n  dir: /srv/site/_posts\n  extra: [story_id, truncated]\n"))
+	c, err := parseConfig(strings.NewReader("output:\n  dir: /srv/site/_posts\n  extra: [story_id, truncated]\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := DefaultConfig()
+	d := config.Default()
 	if c.Output.Dir != "/srv/site/_posts" || len(c.Output.Extra) != 2 {
 		t.Errorf("got %+v", c.Output)
 	}
@@ -57,7 +57,7 @@ sites:
         bodyy: [css:x]
 typo: 1
 `
-	_, err := ParseConfig(strings.NewReader(unknown))
+	_, err := parseConfig(strings.NewReader(unknown))
 	if err == nil {
 		t.Fatal("got no error")
 	}
@@ -86,7 +86,7 @@ sites:
         title: ["xpath://h1"]
         body: ["css:article"]
 `
-	_, err = ParseConfig(strings.NewReader(invalid))
+	_, err = parseConfig(strings.NewReader(invalid))
 	if err == nil {
 		t.Fatal("got no error")
 	}
@@ -96,14 +96,24 @@ sites:
 		}
 	}
 
-	if _, err := ParseConfig(strings.NewReader("output: [1, 2")); err == nil {
+	if _, err := parseConfig(strings.NewReader("output: [1, 2")); err == nil {
 		t.Errorf("broken YAML: got no error")
 	}
 	// Values of the wrong type are reported with their paths too.
-	_, err = ParseConfig(strings.NewReader("fetch:\n  timeout: soon\n  concurrency: many\noutput:\n  tags: 5\n  title_max_runes: many\n"))
+	_, err = parseConfig(strings.NewReader("fetch:\n  timeout: soon\n  concurrency: many\noutput:\n  tags: 5\n  title_max_runes: many\n"))
 	for _, p := range []string{"fetch.timeout:", "fetch.concurrency:", "output.tags:", "output.title_max_runes:"} {
 		if err == nil || !strings.Contains(err.Error(), p) {
 			t.Errorf("type errors lack %s: %v", p, err)
 		}
 	}
+}
+
+// parseConfig reads a config and compiles it, as every command does.
+func parseConfig(r io.Reader) (*config.Config, error) {
+	c, err := config.Parse(r)
+	if err != nil {
+		return nil, err
+	}
+	_, err = compile(c)
+	return c, err
 }

@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/newsmd/newsmd/converter"
-	"github.com/newsmd/newsmd/crawler"
+	"github.com/newsmd/newsmd/internal/config"
 	"github.com/newsmd/newsmd/internal/fakesite"
 	"github.com/newsmd/newsmd/store"
 	"go.yaml.in/yaml/v3"
@@ -67,9 +67,9 @@ func setKeys(t *testing.T, path string, kv map[string]any) {
 
 // hostileConfig writes e2eConfig's config for site in dir with edit
 // applied to it, then the keys of kv (see setKeys).
-func hostileConfig(t *testing.T, site *fakesite.Site, dir string, edit func(c *Config), kv map[string]any) string {
+func hostileConfig(t *testing.T, site *fakesite.Site, dir string, edit func(c *config.Config), kv map[string]any) string {
 	t.Helper()
-	c := DefaultConfig()
+	c := config.Default()
 	readYAMLConfig(t, e2eConfig(t, site, dir), c)
 	if edit != nil {
 		edit(c)
@@ -254,7 +254,7 @@ func TestHostileGzipBombs(t *testing.T) {
 	site := fakesite.New(stories)
 	defer site.Close()
 	dir := t.TempDir()
-	cfg := hostileConfig(t, site, dir, func(c *Config) {
+	cfg := hostileConfig(t, site, dir, func(c *config.Config) {
 		// Time enough to inflate a bomb whole: what stops it must be
 		// max_body_bytes, not the timeout.
 		c.Fetch.Timeout = time.Minute
@@ -309,7 +309,7 @@ func TestHostileSlowTail(t *testing.T) {
 			slow := stories[4] // sg layout: its last paragraph is in the tail
 			site.Fail(slow.Path(), fakesite.Fault{SlowTail: 200 * time.Millisecond, SlowTailLength: withLength})
 			dir := t.TempDir()
-			cfg := hostileConfig(t, site, dir, func(c *Config) {
+			cfg := hostileConfig(t, site, dir, func(c *config.Config) {
 				// The trickle outlasts it many times over; the other
 				// pages need it to spare on a loaded machine.
 				c.Fetch.Timeout = 2 * time.Second
@@ -367,7 +367,7 @@ func TestHostileRetryAfterCapped(t *testing.T) {
 			site.Fail(limited.Path(), fakesite.Fault{Status: 429, RetryAfter: year})
 		}
 		dir := t.TempDir()
-		cfg := hostileConfig(t, site, dir, func(c *Config) {
+		cfg := hostileConfig(t, site, dir, func(c *config.Config) {
 			c.Fetch.Retries = 0
 			c.Server.Listen = ""
 			c.Server.Tick = 200 * time.Millisecond
@@ -467,7 +467,7 @@ func TestHostileRetryAfterCapped(t *testing.T) {
 // defaults, until every story is written once, whole; and it never asks
 // for a written story again.
 func TestHostileRunConverges(t *testing.T) {
-	runConverges(t, 40, func(c *Config) {
+	runConverges(t, 40, func(c *config.Config) {
 		c.Server.Listen = ""
 		c.Server.Tick = 200 * time.Millisecond
 		c.Fetch.Retries = 2
@@ -496,8 +496,8 @@ func TestHostileRunConvergesDefaults(t *testing.T) {
 		t.Skip("takes minutes: set LONG_TESTS=1")
 	}
 	start := time.Now()
-	runConverges(t, 76, func(c *Config) {
-		d := DefaultConfig()
+	runConverges(t, 76, func(c *config.Config) {
+		d := config.Default()
 		c.Fetch, c.Crawl = d.Fetch, d.Crawl
 		c.Server.Listen = ""
 	}, nil, 15*time.Minute)
@@ -507,7 +507,7 @@ func TestHostileRunConvergesDefaults(t *testing.T) {
 // runConverges: n stories, 30% of whose pages answer 500 to their first 8
 // requests; run, left alone, writes every story within limit, each once,
 // and asks for none again once written.
-func runConverges(t *testing.T, n int, edit func(c *Config), kv map[string]any, limit time.Duration) {
+func runConverges(t *testing.T, n int, edit func(c *config.Config), kv map[string]any, limit time.Duration) {
 	stories := fakesite.Stories(n, time.Date(2024, 3, 1, 6, 0, 0, 0, time.UTC))
 	site := fakesite.New(stories)
 	defer site.Close()
@@ -595,7 +595,7 @@ func TestHostileTakeoverAfterKill(t *testing.T) {
 		t.Logf("%s killed with %d posts written", args[0], countMD(dir))
 	}
 	config := func(t *testing.T, site *fakesite.Site, dir string) string {
-		return hostileConfig(t, site, dir, func(c *Config) {
+		return hostileConfig(t, site, dir, func(c *config.Config) {
 			c.Fetch.Concurrency = 1
 			c.Fetch.Timeout = 10 * time.Second
 			c.Crawl.Workers = 1
@@ -693,7 +693,7 @@ func TestHostileFeedScope(t *testing.T) {
 	site.AddFeed("/hostile/feed.xml", feed.String())
 
 	dir := t.TempDir()
-	cfg := hostileConfig(t, site, dir, func(c *Config) {
+	cfg := hostileConfig(t, site, dir, func(c *config.Config) {
 		c.Feeds = nil
 		c.Feeds = append(c.Feeds, yamlFeed("hostile", "rss", site.URL()+"/hostile/feed.xml"))
 	}, nil)
@@ -796,14 +796,14 @@ func hugeListing(t *testing.T, typ string) {
 	t.Logf("huge %s: %d items, %d MB", typ, huge, len(body)/mb)
 
 	dir := t.TempDir()
-	cfg := hostileConfig(t, site, dir, func(c *Config) {
+	cfg := hostileConfig(t, site, dir, func(c *config.Config) {
 		c.Fetch.Delay = 5 * time.Millisecond
 		if maxBody > 0 {
 			c.Fetch.MaxBodyBytes = maxBody
 		}
 		// First, so that a runner that works through each feed's stories
 		// before polling the next meets it first.
-		c.Feeds = []crawler.FeedConfig{hugeFeed}
+		c.Feeds = []config.Feed{hugeFeed}
 		for _, sec := range fakesite.Sections {
 			c.Feeds = append(c.Feeds, yamlFeed(sec, "rss", site.FeedURL(sec)))
 		}

@@ -14,13 +14,14 @@ import (
 	"time"
 
 	"github.com/newsmd/newsmd/converter"
+	"github.com/newsmd/newsmd/internal/config"
 	"github.com/newsmd/newsmd/internal/fakesite"
 )
 
 // TestImportThenFeed: the legacy archive is imported, then a feed lists
 // its stories (as RSSHub does, on www.zaobao.com): nothing is fetched.
 func TestImportThenFeed(t *testing.T) {
-	legacy, _ := filepath.Glob("../../crawler/testdata/legacy/*.md")
+	legacy, _ := filepath.Glob("../../crawler/site/testdata/legacy/*.md")
 	var urls []string
 	for _, f := range legacy {
 		data, _ := os.ReadFile(f)
@@ -58,7 +59,7 @@ func TestImportThenFeed(t *testing.T) {
 	defer srv.Close()
 
 	dir := t.TempDir()
-	c := DefaultConfig()
+	c := config.Default()
 	c.Output.Dir = filepath.Join(dir, "_posts")
 	c.Store.Path = filepath.Join(dir, "state.db")
 	c.Fetch.Delay = 0
@@ -66,7 +67,7 @@ func TestImportThenFeed(t *testing.T) {
 	c.Feeds = append(c.Feeds, yamlFeed("legacy", "rss", srv.URL+"/feed"))
 	cfg := writeYAMLConfig(t, c, dir)
 
-	code, out, errOut := run1(t, "import", "--config", cfg, "../../crawler/testdata/legacy")
+	code, out, errOut := run1(t, "import", "--config", cfg, "../../crawler/site/testdata/legacy")
 	if code != 0 || !strings.Contains(out, "60 stories recorded") {
 		t.Fatalf("import: exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -77,7 +78,7 @@ func TestImportThenFeed(t *testing.T) {
 	if feedHits != 1 || otherHits != 0 {
 		t.Errorf("requests: %d to the feed, %d others; want 1 and 0", feedHits, otherHits)
 	}
-	if code, out, _ := run1(t, "import", "--config", cfg, "../../crawler/testdata/legacy"); code != 0 || !strings.Contains(out, "60 already known") {
+	if code, out, _ := run1(t, "import", "--config", cfg, "../../crawler/site/testdata/legacy"); code != 0 || !strings.Contains(out, "60 already known") {
 		t.Errorf("second import: exit %d, %s", code, out)
 	}
 
@@ -162,7 +163,7 @@ func TestCrashAndRestart(t *testing.T) {
 	site := fakesite.New(stories)
 	defer site.Close()
 	dir := t.TempDir()
-	c := DefaultConfig()
+	c := config.Default()
 	readYAMLConfig(t, e2eConfig(t, site, dir), c)
 	// A killed worker's claims are taken over after the lease.
 	c.Crawl.Lease = 10 * time.Second

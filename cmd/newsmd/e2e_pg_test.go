@@ -18,6 +18,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/newsmd/newsmd/internal/config"
 	"github.com/newsmd/newsmd/internal/fakesite"
 )
 
@@ -103,7 +104,7 @@ func TestPostgresEndToEnd(t *testing.T) {
 	site := fakesite.New(stories)
 	defer site.Close()
 	dir := t.TempDir()
-	c := DefaultConfig()
+	c := config.Default()
 	readYAMLConfig(t, e2eConfig(t, site, dir), c)
 	c.Store.Driver = "postgres"
 	c.Store.DSN = dsn
@@ -164,7 +165,7 @@ func TestWorkersOnPostgres(t *testing.T) {
 		sites = append(sites, s)
 	}
 	dir := t.TempDir()
-	c := DefaultConfig()
+	c := config.Default()
 	readYAMLConfig(t, e2eConfig(t, sites[0], dir), c)
 	c.Store.Driver, c.Store.DSN = "postgres", dsn
 	c.Sites[0].CanonicalHost = "" // each fake host keeps its own URLs

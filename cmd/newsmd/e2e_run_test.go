@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/newsmd/newsmd/internal/config"
 	"github.com/newsmd/newsmd/internal/fakesite"
 	"go.yaml.in/yaml/v3"
 )
@@ -117,7 +118,7 @@ func TestRunDaemon(t *testing.T) {
 	site := fakesite.New(stories)
 	defer site.Close()
 	dir := t.TempDir()
-	c := DefaultConfig()
+	c := config.Default()
 	readYAMLConfig(t, e2eConfig(t, site, dir), c)
 	c.Server.Listen = "127.0.0.1:0"
 	c.Server.Tick = 200 * time.Millisecond
@@ -187,7 +188,7 @@ func TestRunStopsMidWork(t *testing.T) {
 	defer site.Close()
 	site.SetLatency(time.Hour) // every article page, until the client goes away
 	dir := t.TempDir()
-	c := DefaultConfig()
+	c := config.Default()
 	readYAMLConfig(t, e2eConfig(t, site, dir), c)
 	c.Server.Listen = ""
 	c.Fetch.Timeout = 10 * stopGuard
@@ -222,7 +223,7 @@ func BenchmarkRunIdleRSS(b *testing.B) {
 		stories := fakesite.Stories(200, time.Date(2024, 3, 1, 6, 0, 0, 0, time.UTC))
 		site := fakesite.New(stories)
 		dir := b.TempDir()
-		c := DefaultConfig()
+		c := config.Default()
 		c.Output.Dir = dir + "/_posts"
 		c.Store.Path = dir + "/state.db"
 		c.Sites[0].Hosts = append(c.Sites[0].Hosts, "127.0.0.1")

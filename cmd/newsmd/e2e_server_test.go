@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/newsmd/newsmd/internal/config"
 	"github.com/newsmd/newsmd/internal/fakesite"
 )
 
@@ -58,7 +59,7 @@ func TestServerSurvivesIdleConnections(t *testing.T) {
 	}()
 
 	dir := t.TempDir()
-	c := DefaultConfig()
+	c := config.Default()
 	readYAMLConfig(t, e2eConfig(t, site, dir), c)
 	c.Server.Listen = "127.0.0.1:0"
 	c.Server.Tick = 200 * time.Millisecond

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/newsmd/newsmd/converter"
-	"github.com/newsmd/newsmd/crawler"
+	"github.com/newsmd/newsmd/internal/config"
 	"github.com/newsmd/newsmd/internal/fakesite"
 	"go.yaml.in/yaml/v3"
 )
@@ -63,7 +63,7 @@ func buildBinary(tb testing.TB) string {
 // for its host, its four RSS feeds and one HTML listing, politeness off.
 func e2eConfig(t testing.TB, site *fakesite.Site, dir string) string {
 	t.Helper()
-	c := DefaultConfig()
+	c := config.Default()
 	c.Output.Dir = filepath.Join(dir, "_posts")
 	c.Output.Extra = []string{"story_id"}
 	c.Store.Path = filepath.Join(dir, "state.db")
@@ -87,7 +87,7 @@ func e2eConfig(t testing.TB, site *fakesite.Site, dir string) string {
 	return writeYAMLConfig(t, c, dir)
 }
 
-func writeYAMLConfig(t testing.TB, c *Config, dir string) string {
+func writeYAMLConfig(t testing.TB, c *config.Config, dir string) string {
 	t.Helper()
 	data, err := yaml.Marshal(c)
 	if err != nil {
@@ -100,7 +100,7 @@ func writeYAMLConfig(t testing.TB, c *Config, dir string) string {
 	return path
 }
 
-func readYAMLConfig(t testing.TB, path string, c *Config) {
+func readYAMLConfig(t testing.TB, path string, c *config.Config) {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -289,6 +289,6 @@ func TestFaultsEndToEnd(t *testing.T) {
 	}
 }
 
-func yamlFeed(name, typ, url string) crawler.FeedConfig {
-	return crawler.FeedConfig{Name: name, Type: typ, URL: url, Site: "zaobao", Interval: "10m"}
+func yamlFeed(name, typ, url string) config.Feed {
+	return config.Feed{Name: name, Type: typ, URL: url, Site: "zaobao", Interval: "10m"}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/newsmd/newsmd/internal/config"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -35,7 +36,7 @@ func TestEnvOverrides(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("config check: exit %d\n%s", code, errOut)
 	}
-	var got Config
+	var got config.Config
 	if err := yaml.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("output is not YAML: %v\n%s", err, out)
 	}
@@ -67,7 +68,7 @@ func TestEnvOverrides(t *testing.T) {
 // lists of mappings can be set from the environment.
 func TestEveryKeyHasAVariable(t *testing.T) {
 	vars := map[string]bool{}
-	for _, path := range envKeys() {
+	for _, path := range config.EnvKeys() {
 		vars[strings.Join(path, ".")] = true
 	}
 	for _, k := range configKeys(t) {
@@ -150,7 +151,7 @@ func TestReadmeDocumentsEveryKey(t *testing.T) {
 
 func TestConfigCheckMasksSecrets(t *testing.T) {
 	dir := t.TempDir()
-	c := DefaultConfig()
+	c := config.Default()
 	c.Feeds[0].URL = "https://reader:hunter2@feeds.example.com/zaobao?page=1"
 	cfg := writeYAMLConfig(t, c, dir)
 	code, out, errOut := runEnv(t, nil, "config", "check", "--config", cfg)

@@ -12,8 +12,9 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/newsmd/newsmd/converter"
-	"github.com/newsmd/newsmd/crawler"
+	"github.com/newsmd/newsmd/crawler/fetch"
+	"github.com/newsmd/newsmd/crawler/site"
+	"github.com/newsmd/newsmd/internal/config"
 	"github.com/newsmd/newsmd/store"
 )
 
@@ -45,25 +46,15 @@ func runExtract(ctx context.Context, m *Main, args []string) error {
 	if *pageURL == "" {
 		return usageError{hintError{errors.New("extract: --url is required"), "newsmd extract --url https://www.zaobao.com/realtime/world/story20211118-1214802 [--html saved-page.html]"}}
 	}
-	cfg, log, err := m.load(fl, *configPath, "extract")
+	a, err := m.load(fl, *configPath, "extract", func(c *config.Config) {
+		if *profile != "" {
+			c.Output.Profile = *profile
+		}
+	})
 	if err != nil {
 		return err
 	}
-	if *profile != "" {
-		cfg.Output.Profile = *profile
-	}
-	sites, err := cfg.CompiledSites()
-	if err != nil {
-		return usageError{err}
-	}
-	opts, err := cfg.ConverterOptions(sites)
-	if err != nil {
-		return usageError{err}
-	}
-	conv, err := converter.New(opts)
-	if err != nil {
-		return usageError{err}
-	}
+	cfg, log := a.cfg, a.log
 
 	var page []byte
 	switch *htmlFile {
@@ -86,7 +77,7 @@ func runExtract(ctx context.Context, m *Main, args []string) error {
 		return fmt.Errorf("extract: read page: %w", err)
 	}
 
-	article, err := crawler.Extract(page, *pageURL, sites)
+	article, err := site.Extract(page, *pageURL, a.sites)
 	if err != nil {
 		return hintError{err, "run 'newsmd extract --json' on a saved page and check the site's layouts in the config"}
 	}
@@ -99,7 +90,7 @@ func runExtract(ctx context.Context, m *Main, args []string) error {
 		enc.SetEscapeHTML(false)
 		return enc.Encode(article)
 	}
-	post, err := conv.Render(article)
+	post, err := a.conv.Render(article)
 	if err != nil {
 		return fmt.Errorf("extract %s: %w", article.URL, err)
 	}
@@ -118,7 +109,7 @@ func runExtract(ctx context.Context, m *Main, args []string) error {
 // fetchOnePage fetches the page the user named. It may redirect to that
 // page's host or to a site's hosts. robots.txt is not consulted: this is
 // one fetch a person asked for, not crawling.
-func fetchOnePage(ctx context.Context, cfg *Config, pageURL string, log *slog.Logger) ([]byte, error) {
+func fetchOnePage(ctx context.Context, cfg *config.Config, pageURL string, log *slog.Logger) ([]byte, error) {
 	fc := cfg.Fetch
 	fc.RobotsTxt = false
 	var hosts []string
@@ -128,19 +119,13 @@ func fetchOnePage(ctx context.Context, cfg *Config, pageURL string, log *slog.Lo
 	for _, s := range cfg.Sites {
 		hosts = append(hosts, s.Hosts...)
 	}
-	f, err := crawler.NewFetcher(fc, hosts, log)
+	f, err := fetch.New(fc, hosts, log)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := f.Get(ctx, pageURL, crawler.Conditional{})
+	resp, err := f.Get(ctx, pageURL, fetch.Conditional{})
 	if err != nil {
 		return nil, err
 	}
 	return resp.Body, nil
-}
-
-func isFlagSet(fl *flag.FlagSet, name string) bool {
-	set := false
-	fl.Visit(func(f *flag.Flag) { set = set || f.Name == name })
-	return set
 }

@@ -1,6 +1,3 @@
-// Command newsmd turns news sites into a Markdown archive of Jekyll or
-// Hugo posts. This package is wiring only: flags, config file, logger,
-// signals and subcommands.
 package main
 
 import (
@@ -159,4 +156,36 @@ func Version() string {
 func isTerminal(f *os.File) bool {
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// errSomeFailed makes the exit code 1 after a run that went on past
+// failed items.
+var errSomeFailed = errors.New("some items failed or were left unfinished (see the log and the summary)")
+
+func newFlags(m *Main, name, usage string) (*flag.FlagSet, *string) {
+	fl := flag.NewFlagSet(name, flag.ContinueOnError)
+	fl.SetOutput(m.Stderr)
+	config := fl.String("config", "config.yaml", "configuration `file`")
+	fl.Usage = func() {
+		fmt.Fprintln(m.Stderr, usage)
+		fmt.Fprintln(m.Stderr, "\nFlags:")
+		fl.PrintDefaults()
+	}
+	return fl, config
+}
+
+func parseFlags(fl *flag.FlagSet, args []string) error {
+	if err := fl.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	return nil
+}
+
+func isFlagSet(fl *flag.FlagSet, name string) bool {
+	set := false
+	fl.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }

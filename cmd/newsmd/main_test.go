@@ -12,11 +12,12 @@ import (
 	"testing"
 
 	"github.com/newsmd/newsmd/converter"
+	"github.com/newsmd/newsmd/internal/config"
 	"go.yaml.in/yaml/v3"
 )
 
 const (
-	hkPage = "../../crawler/testdata/pages/hk-2021-real.html" // the real page, shared with the crawler tests
+	hkPage = "../../crawler/site/testdata/pages/hk-2021-real.html" // the real page, shared with the crawler tests
 	hkURL  = "https://www.zaobao.com/realtime/world/story20211118-1214802"
 )
 
@@ -166,7 +167,7 @@ func TestExtractFetch(t *testing.T) {
 	defer srv.Close()
 
 	// The zaobao rules, also for the test server's host.
-	c := DefaultConfig()
+	c := config.Default()
 	c.Sites[0].Hosts = append(c.Sites[0].Hosts, "127.0.0.1")
 	local := filepath.Join(t.TempDir(), "local.yaml")
 	data, err := yaml.Marshal(c)

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/newsmd/newsmd/internal/config"
 	"github.com/newsmd/newsmd/internal/fakesite"
 )
 
@@ -49,7 +50,7 @@ func pipelineSite(b *testing.B) *fakesite.Site {
 // workers. It is e2eConfig's crawl, built for a benchmark.
 func pipelineConfig(b *testing.B, site *fakesite.Site, dir string) string {
 	b.Helper()
-	c := DefaultConfig()
+	c := config.Default()
 	readYAMLConfig(b, e2eConfig(b, site, dir), c)
 	// Politeness off: the pipeline's own speed.
 	c.Fetch.Delay = 0
@@ -190,7 +191,7 @@ func BenchmarkPipeline(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		sum, err := c.runner.Once(b.Context())
+		sum, err := c.runner().Once(b.Context())
 		if err != nil {
 			b.Fatal(err)
 		}

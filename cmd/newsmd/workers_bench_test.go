@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/newsmd/newsmd/internal/config"
 	"github.com/newsmd/newsmd/internal/fakesite"
 )
 
@@ -33,7 +34,7 @@ func BenchmarkWorkers(b *testing.B) {
 					sites = append(sites, s)
 				}
 				dir := b.TempDir()
-				c := DefaultConfig()
+				c := config.Default()
 				readYAMLConfig(b, e2eConfig(b, sites[0], dir), c)
 				c.Store.Driver, c.Store.DSN = "postgres", dsn
 				c.Sites[0].CanonicalHost = ""

@@ -13,23 +13,25 @@ import (
 	"testing"
 	"time"
 
-	"github.com/newsmd/newsmd/crawler"
+	"github.com/newsmd/newsmd/crawler/feed"
+	"github.com/newsmd/newsmd/crawler/site"
+	"github.com/newsmd/newsmd/internal/config"
 	"go.yaml.in/yaml/v3"
 )
 
-func sites(t *testing.T) []*crawler.Site {
+func sites(t *testing.T) []*site.Site {
 	t.Helper()
 	data, err := os.ReadFile("../../config.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var cfg struct {
-		Sites []crawler.SiteConfig `yaml:"sites"`
+		Sites []config.Site `yaml:"sites"`
 	}
 	if err := yaml.Unmarshal(data, &cfg); err != nil {
 		t.Fatal(err)
 	}
-	s, errs := crawler.CompileSites("sites", cfg.Sites)
+	s, errs := site.Compile("sites", cfg.Sites)
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
@@ -60,7 +62,7 @@ func TestArticlesExtract(t *testing.T) {
 	rules := sites(t)
 	for _, st := range stories {
 		_, page := get(t, s.StoryURL(st))
-		a, err := crawler.Extract([]byte(page), "https://www.zaobao.com"+st.Path(), rules)
+		a, err := site.Extract([]byte(page), "https://www.zaobao.com"+st.Path(), rules)
 		if err != nil {
 			t.Fatalf("%s: %v", st.Path(), err)
 		}
@@ -346,23 +348,23 @@ func TestAddPage(t *testing.T) {
 	stories := Stories(3, time.Date(2024, 3, 1, 6, 0, 0, 0, time.UTC))
 	s := New(stories)
 	defer s.Close()
-	feed := FeedXML("hostile", stories[:1], "https://evil.example")
-	s.AddFeed("/hostile/feed.xml", feed)
+	feedXML := FeedXML("hostile", stories[:1], "https://evil.example")
+	s.AddFeed("/hostile/feed.xml", feedXML)
 	s.AddPage("/huge", Page{ContentType: "text/html; charset=utf-8", CacheControl: "max-age=60", Body: ListingHTML("china", stories)})
 
 	resp, body := get(t, s.URL()+"/hostile/feed.xml?x=1")
-	if body != feed || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/rss+xml") {
+	if body != feedXML || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/rss+xml") {
 		t.Errorf("feed: got %q (%s)", body, resp.Header.Get("Content-Type"))
 	}
 	resp, body = get(t, s.URL()+"/huge")
 	if resp.Header.Get("Cache-Control") != "max-age=60" || strings.Count(body, "<article>") != 3 {
 		t.Errorf("listing: got %q with Cache-Control %q", body, resp.Header.Get("Cache-Control"))
 	}
-	f, errs := crawler.CompileFeeds("feeds", []crawler.FeedConfig{{Name: "huge", Type: "listing", URL: s.URL() + "/huge", Site: "zaobao", Links: []string{`[data-testid="article-list"] article a`}}})
+	f, errs := feed.Compile("feeds", []config.Feed{{Name: "huge", Type: "listing", URL: s.URL() + "/huge", Site: "zaobao", Links: []string{`[data-testid="article-list"] article a`}}})
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
-	items, err := crawler.ParseListing([]byte(body), s.URL()+"/huge", f[0])
+	items, err := feed.ParseListing([]byte(body), s.URL()+"/huge", f[0])
 	if err != nil || len(items) != 3 || !strings.Contains(items[2].URL, stories[2].Path()) {
 		t.Errorf("listing parsed: got %v, %v", items, err)
 	}

@@ -1,0 +1,32 @@
+package main
+
+import (
+	"context"
+	"fmt"
+)
+
+// runOnce polls every feed once and writes the new stories.
+func runOnce(ctx context.Context, m *Main, args []string) error {
+	fl, config := newFlags(m, "once", "Usage: newsmd once [--config FILE]\n\nPolls every feed once, writes the new stories and prints a summary.\nExit status: 0 all went well, 1 something was left undone (a failed item, a feed or\nstory held by another process, a story waiting for its retry), 2 configuration or\nstore errors.")
+	if err := parseFlags(fl, args); err != nil {
+		return err
+	}
+	if fl.NArg() > 0 {
+		return usageError{fmt.Errorf("once: unexpected argument %q", fl.Arg(0))}
+	}
+	c, err := openCrawl(ctx, m, fl, *config, "once")
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	sum, err := c.runner().Once(ctx)
+	fmt.Fprintln(m.Stdout, sum)
+	c.log.Info("once done", "summary", sum.String())
+	if err != nil {
+		return usageError{fmt.Errorf("once: %w", err)}
+	}
+	if sum.Unfinished() {
+		return errSomeFailed
+	}
+	return nil
+}

@@ -1,0 +1,608 @@
+package fetch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gocolly/colly/v2"
+	"github.com/newsmd/newsmd/crawler/internal/charset"
+	"github.com/newsmd/newsmd/crawler/internal/httpurl"
+	"github.com/newsmd/newsmd/internal/config"
+	"github.com/temoto/robotstxt"
+)
+
+// HTTPError is a response with a status that is neither 2xx nor 304.
+type HTTPError struct {
+	URL    string
+	Status int
+	// RetryAfter is the server's Retry-After, zero when it sent none.
+	RetryAfter time.Duration
+}
+
+func (e *HTTPError) Error() string {
+	return fmt.Sprintf("fetch %s: HTTP %d %s", e.URL, e.Status, http.StatusText(e.Status))
+}
+
+// Permanent reports whether the page is gone for good (404, 410): it is
+// recorded as such and never fetched again.
+func (e *HTTPError) Permanent() bool {
+	return e.Status == http.StatusNotFound || e.Status == http.StatusGone
+}
+
+var (
+	// ErrTooLarge is returned for a body larger than the configured
+	// maximum, counted after any decompression.
+	ErrTooLarge = errors.New("response body exceeds the maximum size")
+	// ErrTruncated is returned for a body cut short: by the server (fewer
+	// bytes than its Content-Length, the connection closed mid-body) or by
+	// the fetch timeout. It is temporary.
+	ErrTruncated = errors.New("response body truncated")
+	// ErrUnsupportedEncoding is returned for a 2xx response whose
+	// Content-Encoding is neither identity nor gzip: only gzip is ever
+	// asked for. It is permanent.
+	ErrUnsupportedEncoding = errors.New("unsupported content encoding")
+	// ErrRobots is returned for a URL the site's robots.txt disallows; the
+	// URL is not fetched.
+	ErrRobots = errors.New("disallowed by robots.txt")
+	// ErrHostBackoff is returned without a request while a host that kept
+	// failing is backed off; the error is a *HostBackoffError, which says
+	// until when.
+	ErrHostBackoff = errors.New("host backed off after repeated failures")
+	// ErrForbiddenHost is returned for a URL, or a redirect, to a host the
+	// Client is not allowed to fetch from.
+	ErrForbiddenHost = errors.New("host not allowed")
+	// ErrTooManyRedirects is returned after more than 10 redirects, which
+	// is how redirect loops end.
+	ErrTooManyRedirects = errors.New("too many redirects")
+)
+
+// HostBackoffError is the error of a request not made because its host
+// kept failing (five URLs in a row, none succeeding) and is left alone
+// until Until: a caller can try again then rather than after a delay of
+// its own. errors.Is(err, ErrHostBackoff) holds for it.
+type HostBackoffError struct {
+	Host  string // host[:port], as in the URL
+	Until time.Time
+}
+
+func (e *HostBackoffError) Error() string {
+	return fmt.Sprintf("host %s backed off after repeated failures until %s", e.Host, e.Until.Format(time.RFC3339))
+}
+
+// Is makes errors.Is(err, ErrHostBackoff) hold.
+func (e *HostBackoffError) Is(target error) bool { return target == ErrHostBackoff }
+
+// Conditional holds the validators of a copy the caller already has.
+// Empty fields are not sent.
+type Conditional struct {
+	ETag         string // sent as If-None-Match
+	LastModified string // sent as If-Modified-Since
+}
+
+// Response is a fetched page: a 2xx with its body, or a 304 without one.
+type Response struct {
+	URL    string // after redirects
+	Status int
+	// Body is UTF-8, decoded from the charset of the Content-Type header,
+	// a byte order mark, the page's <meta> or the XML declaration (which
+	// then says UTF-8, so that feed parsers do not decode it again).
+	Body         []byte
+	ETag         string
+	LastModified string
+	CacheControl string
+	Header       http.Header
+}
+
+const (
+	// hostFailures URLs failing in a row back a host off.
+	hostFailures = 5
+	// hostBackoffMin is the first pause of a failing host.
+	hostBackoffMin = time.Minute
+	// robotsTTL is how long a robots.txt is trusted (as Google does).
+	robotsTTL = 24 * time.Hour
+	// maxRedirects ends redirect loops, as net/http does.
+	maxRedirects = 10
+	accept       = "text/html,application/xhtml+xml,application/xml;q=0.9,application/rss+xml,application/atom+xml,application/feed+json,application/json;q=0.8,*/*;q=0.5"
+)
+
+// Client gets pages and feeds politely: it is the one place for per-host
+// concurrency and delay, robots.txt, retries and host backoff. It is safe
+// for concurrent use.
+//
+// The HTTP exchange itself goes through a colly Collector (User-Agent,
+// request timeout, redirect policy, transport, charset from the header).
+// Colly's LimitRule, robots.txt support and MaxBodySize are not used:
+// LimitRule waits with time.Sleep and a channel send that ignore the
+// request's context, and it holds the slot during the delay; robots.txt is
+// fetched without a context, never expires, and a 5xx on it disallows the
+// host for the life of the process; MaxBodySize cuts the body silently.
+type Client struct {
+	cfg     config.Fetch
+	allowed []string
+	log     *slog.Logger
+	colly   *colly.Collector
+	// transport applies the body limits under colly; its base sends.
+	transport *transport
+
+	// now, sleep and jitter are the clock and the dice, replaced in tests.
+	now    func() time.Time
+	sleep  func(ctx context.Context, d time.Duration) error
+	jitter func(n int64) int64 // uniform in [0, n)
+
+	mu    sync.Mutex
+	hosts map[string]*hostState
+
+	gate HostGate // shared politeness across workers; nil: this process only
+}
+
+// HostGate shares each host's politeness budget among all the workers
+// (processes, machines) that fetch from it, so that it is not multiplied
+// by their number. Acquire blocks until a request to host may start:
+// fewer than concurrency requests in flight across all workers, at least
+// gap after the previous start, and not before a time any worker learnt
+// from the host (Retry-After, host backoff). The returned release ends
+// the request. Defer records such a time for everyone.
+type HostGate interface {
+	Acquire(ctx context.Context, host string, concurrency int, gap time.Duration) (release func(), err error)
+	Defer(ctx context.Context, host string, until time.Time) error
+}
+
+// ShareHosts makes f take its per-host budget from gate, shared with the
+// other workers, instead of keeping it to itself.
+func (f *Client) ShareHosts(gate HostGate) { f.gate = gate }
+
+// hostState is the politeness and health state of one host (host:port).
+type hostState struct {
+	slots  chan struct{} // one token per request in flight
+	robots chan struct{} // held while robots.txt is fetched
+
+	mu        sync.Mutex
+	nextStart time.Time // earliest start of the next request
+	failures  int       // consecutive
+	level     int       // backoffs since the last success
+	until     time.Time // backed off until then
+
+	rules     *robotstxt.RobotsData
+	rulesTill time.Time
+}
+
+// New returns a Client for cfg that fetches only from allowedHosts
+// and their subdomains, also when following redirects; no allowedHosts
+// allows every host.
+func New(cfg config.Fetch, allowedHosts []string, log *slog.Logger) (*Client, error) {
+	if errs := cfg.Validate("fetch"); len(errs) > 0 {
+		return nil, fmt.Errorf("fetch config: %w", errors.Join(errs...))
+	}
+	f := &Client{
+		cfg:    cfg,
+		log:    log.With("component", "fetch"),
+		now:    time.Now,
+		sleep:  sleepCtx,
+		jitter: rand.Int64N,
+		hosts:  map[string]*hostState{},
+	}
+	for _, h := range allowedHosts {
+		h, _ = httpurl.SplitPort(h) // the site rules say which ports; see Runner.Identify
+		f.allowed = append(f.allowed, strings.TrimSuffix(strings.ToLower(h), "."))
+	}
+
+	// Init without NewCollector: NewCollector also reads COLLY_* variables
+	// from the environment, and only cmd/ reads the environment.
+	c := &colly.Collector{}
+	c.Init()
+	c.UserAgent = cfg.UserAgent
+	c.AllowURLRevisit = true        // a feed is fetched again and again
+	c.ParseHTTPErrorResponse = true // statuses are classified here
+	c.IgnoreRobotsTxt = true        // see checkRobots
+	c.MaxBodySize = 0               // enforced by transport, which fails instead of truncating
+	c.DisableCookies()
+	// do bounds each request with its context instead: on a timeout
+	// http.Client.Timeout replaces the body's error with its own, and
+	// ErrTruncated would be lost.
+	c.SetRequestTimeout(0)
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	base.Proxy = http.ProxyFromEnvironment // HTTP_PROXY, HTTPS_PROXY, NO_PROXY
+	base.MaxIdleConnsPerHost = max(cfg.Concurrency, 2)
+	f.transport = &transport{base: base, max: cfg.MaxBodyBytes, timeout: cfg.Timeout}
+	c.WithTransport(f.transport)
+	c.SetRedirectHandler(f.redirect)
+	f.colly = c
+	return f, nil
+}
+
+// SetBaseTransport makes f send its requests through rt (a proxying or
+// recording transport, a test's), under the body limits and
+// decompression f applies to every response. Call it before the first
+// request.
+func (f *Client) SetBaseTransport(rt http.RoundTripper) { f.transport.base = rt }
+
+// Get fetches rawURL, sending cond's validators. It returns a 2xx
+// response with its body, or a 304 without one. Other statuses are an
+// *HTTPError; 429, 5xx, timeouts, connection errors and truncated bodies
+// are first retried as config.Fetch says. Requests to a host that keeps
+// failing fail fast with a *HostBackoffError (ErrHostBackoff); a URL
+// robots.txt disallows is ErrRobots. Cancelling ctx ends every wait and
+// request at once.
+func (f *Client) Get(ctx context.Context, rawURL string, cond Conditional) (*Response, error) {
+	u, ok := httpurl.Parse(rawURL)
+	if !ok {
+		return nil, fmt.Errorf("fetch %q: not an http or https URL", rawURL)
+	}
+	if !f.hostAllowed(u.Hostname()) {
+		return nil, fmt.Errorf("fetch %s: %w", rawURL, ErrForbiddenHost)
+	}
+	h := f.hostOf(u.Host)
+	hdr := http.Header{}
+	hdr.Set("User-Agent", f.cfg.UserAgent)
+	hdr.Set("Accept", accept)
+	if cond.ETag != "" {
+		hdr.Set("If-None-Match", cond.ETag)
+	}
+	if cond.LastModified != "" {
+		hdr.Set("If-Modified-Since", cond.LastModified)
+	}
+
+	// The host's failure count is of URLs, not attempts: this Get counts
+	// once, at its first failed attempt. Retries of one story's URL then
+	// do not back its host off for every other story, while a host that
+	// is down is noticed after its first hostFailures URLs fail, not
+	// after all their retries; a retry that succeeds resets the count.
+	counted := false
+	for attempt := 1; ; attempt++ {
+		if until, ok := h.backedOff(f.now()); ok {
+			return nil, fmt.Errorf("fetch %s: %w", rawURL, &HostBackoffError{Host: u.Host, Until: until})
+		}
+		start := f.now()
+		resp, err := f.attempt(ctx, h, u, rawURL, hdr)
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("fetch %s: %w", rawURL, ctx.Err())
+		}
+		if err == nil {
+			h.succeeded()
+			f.log.Debug("fetched", "url", rawURL, "status", resp.Status, "attempt", attempt, "duration", f.now().Sub(start))
+			return resp, nil
+		}
+		if !retryable(err) {
+			var he *HTTPError
+			if errors.As(err, &he) {
+				h.succeeded() // the host answers; the page is the problem
+			}
+			return nil, err
+		}
+		if !counted {
+			counted = true
+			if d := h.failed(f.now(), f.cfg.HostBackoffMax); d > 0 {
+				f.log.Warn("host backed off", "url", rawURL, "host", u.Host, "wait", d)
+				f.deferHost(ctx, u.Host, f.now().Add(d))
+			}
+		}
+		if attempt > f.cfg.Retries {
+			return nil, fmt.Errorf("%w (gave up after %d attempts)", err, attempt)
+		}
+		wait := f.retryWait(err, attempt)
+		var ra *HTTPError
+		if errors.As(err, &ra) && ra.RetryAfter > 0 {
+			// The host asked everyone to wait, not only this worker.
+			f.deferHost(ctx, u.Host, f.now().Add(wait))
+		}
+		args := []any{"url", rawURL, "attempt", attempt, "wait", wait, "error", err}
+		var he *HTTPError
+		if errors.As(err, &he) {
+			args = append(args, "status", he.Status)
+		}
+		f.log.Warn("retrying", args...)
+		if err := f.sleep(ctx, wait); err != nil {
+			return nil, fmt.Errorf("fetch %s: %w", rawURL, err)
+		}
+	}
+}
+
+// attempt makes one request under the host's politeness rules.
+func (f *Client) attempt(ctx context.Context, h *hostState, u *url.URL, rawURL string, hdr http.Header) (*Response, error) {
+	if f.cfg.RobotsTxt {
+		if err := f.checkRobots(ctx, h, u, hdr); err != nil {
+			return nil, fmt.Errorf("fetch %s: %w", rawURL, err)
+		}
+	}
+	release, err := f.acquire(ctx, h, u.Host)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	resp, err := f.do(ctx, rawURL, hdr.Clone())
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", rawURL, err)
+	}
+	switch {
+	case resp.Status == http.StatusNotModified:
+		resp.Body = nil
+		return resp, nil
+	case resp.Status >= 200 && resp.Status < 300:
+		return resp, nil
+	}
+	return nil, &HTTPError{URL: rawURL, Status: resp.Status, RetryAfter: retryAfter(resp.Header.Get("Retry-After"), f.now())}
+}
+
+// acquire takes one of the host's slots and waits for the host's
+// next start time. The returned func gives the slot back.
+func (f *Client) acquire(ctx context.Context, h *hostState, host string) (func(), error) {
+	select {
+	case h.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	release := func() { <-h.slots }
+	gap := f.cfg.Delay
+	if f.cfg.RandomDelay > 0 {
+		gap += time.Duration(f.jitter(int64(f.cfg.RandomDelay)))
+	}
+	if f.gate != nil {
+		// The shared budget spaces the starts of all workers; ours only
+		// bounds what this process has in flight.
+		shared, err := f.gate.Acquire(ctx, host, f.cfg.Concurrency, gap)
+		if err != nil {
+			release()
+			return nil, fmt.Errorf("host budget for %s: %w", host, err)
+		}
+		return func() { shared(); release() }, nil
+	}
+	h.mu.Lock()
+	now := f.now()
+	start := now
+	if h.nextStart.After(now) {
+		start = h.nextStart
+	}
+	h.nextStart = start.Add(gap)
+	h.mu.Unlock()
+	if wait := start.Sub(now); wait > 0 {
+		if err := f.sleep(ctx, wait); err != nil {
+			release()
+			return nil, err
+		}
+	}
+	return release, nil
+}
+
+// do is one HTTP exchange through colly. Any status is a response.
+func (f *Client) do(ctx context.Context, rawURL string, hdr http.Header) (*Response, error) {
+	// The deadline covers the body too: transport's body reader
+	// reads it as the end of the fetch timeout.
+	ctx, cancel := context.WithTimeout(ctx, f.cfg.Timeout)
+	defer cancel()
+	// A clone shares the client and transport; it carries this request's
+	// context, which colly takes from the collector, not the request.
+	c := f.colly.Clone()
+	c.Context = ctx
+	var got *colly.Response
+	c.OnResponse(func(r *colly.Response) { got = r })
+	err := c.Request(http.MethodGet, rawURL, nil, nil, hdr)
+	if err != nil {
+		if ue, ok := errors.AsType[*url.Error](err); ok {
+			err = ue.Err // its text repeats the URL
+		}
+		switch {
+		case errors.Is(err, ErrTruncated):
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			err = fmt.Errorf("%w: %w", ErrTruncated, err)
+		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil:
+			err = fmt.Errorf("no response within the %v fetch timeout: %w", f.cfg.Timeout, err)
+		}
+		return nil, err
+	}
+	if got == nil {
+		return nil, errors.New("no response")
+	}
+	header := http.Header{}
+	if got.Headers != nil {
+		header = *got.Headers
+	}
+	resp := &Response{
+		URL:          got.Request.URL.String(),
+		Status:       got.StatusCode,
+		Body:         got.Body,
+		ETag:         header.Get("ETag"),
+		LastModified: header.Get("Last-Modified"),
+		CacheControl: header.Get("Cache-Control"),
+		Header:       header,
+	}
+	// Colly has decoded a body whose Content-Type names a charset.
+	if ct := header.Get("Content-Type"); !namesCharset(ct) && len(resp.Body) > 0 {
+		resp.Body = charset.ToUTF8(resp.Body, ct)
+	}
+	resp.Body = charset.DeclareUTF8(resp.Body)
+	return resp, nil
+}
+
+// redirect is colly's redirect handler: only allowed hosts, at most
+// maxRedirects hops.
+func (f *Client) redirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= maxRedirects {
+		return fmt.Errorf("redirect to %s: %w (%d)", req.URL, ErrTooManyRedirects, len(via))
+	}
+	if !f.hostAllowed(req.URL.Hostname()) {
+		return fmt.Errorf("redirect to %s: %w", req.URL, ErrForbiddenHost)
+	}
+	return nil
+}
+
+func (f *Client) hostAllowed(host string) bool {
+	if len(f.allowed) == 0 {
+		return true
+	}
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	for _, h := range f.allowed {
+		if host == h || strings.HasSuffix(host, "."+h) {
+			return true
+		}
+	}
+	return false
+}
+
+func (f *Client) hostOf(hostport string) *hostState {
+	hostport = strings.ToLower(hostport)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	h := f.hosts[hostport]
+	if h == nil {
+		h = &hostState{slots: make(chan struct{}, f.cfg.Concurrency), robots: make(chan struct{}, 1)}
+		f.hosts[hostport] = h
+	}
+	return h
+}
+
+// checkRobots returns ErrRobots when the host's robots.txt disallows u.
+// The file is fetched once a day per host, in the caller's slot. A 4xx or
+// an unusable file allows everything; a 429, 5xx or network error is a
+// temporary error, so the page is retried later rather than skipped.
+func (f *Client) checkRobots(ctx context.Context, h *hostState, u *url.URL, hdr http.Header) error {
+	select {
+	case h.robots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-h.robots }()
+	if h.rules == nil || !f.now().Before(h.rulesTill) {
+		robotsURL := u.Scheme + "://" + u.Host + "/robots.txt"
+		rh := http.Header{}
+		rh.Set("User-Agent", hdr.Get("User-Agent"))
+		// robots.txt is a request like any other: it takes a slot and
+		// keeps the host's delay before the page that follows.
+		release, err := f.acquire(ctx, h, u.Host)
+		if err != nil {
+			return err
+		}
+		resp, err := f.do(ctx, robotsURL, rh)
+		release()
+		var rules *robotstxt.RobotsData
+		switch {
+		case err != nil && retryable(err):
+			return fmt.Errorf("robots.txt: %w", err)
+		case err == nil && (resp.Status == http.StatusTooManyRequests || resp.Status >= 500):
+			return fmt.Errorf("robots.txt: %w", &HTTPError{URL: robotsURL, Status: resp.Status, RetryAfter: retryAfter(resp.Header.Get("Retry-After"), f.now())})
+		case err == nil && resp.Status >= 200 && resp.Status < 300:
+			rules, err = robotstxt.FromBytes(resp.Body)
+		}
+		if rules == nil || err != nil {
+			// 4xx, redirects elsewhere, a file too large or unparsable.
+			rules, _ = robotstxt.FromStatusAndBytes(http.StatusNotFound, nil)
+		}
+		h.rules, h.rulesTill = rules, f.now().Add(robotsTTL)
+	}
+	path := u.EscapedPath()
+	if path == "" {
+		path = "/"
+	}
+	if u.RawQuery != "" {
+		path += "?" + u.RawQuery
+	}
+	if !h.rules.TestAgent(path, f.cfg.UserAgent) {
+		return ErrRobots
+	}
+	return nil
+}
+
+// retryWait is the pause before attempt+1: the server's Retry-After if it
+// sent one, else exponential backoff with full jitter; at most BackoffMax.
+func (f *Client) retryWait(err error, attempt int) time.Duration {
+	if he, ok := errors.AsType[*HTTPError](err); ok && he.RetryAfter > 0 {
+		return min(he.RetryAfter, f.cfg.BackoffMax)
+	}
+	ceiling := f.cfg.BackoffMax
+	if shift := attempt - 1; shift < 30 && f.cfg.BackoffBase<<shift < ceiling {
+		ceiling = f.cfg.BackoffBase << shift
+	}
+	return time.Duration(f.jitter(int64(ceiling) + 1))
+}
+
+// backedOff reports whether requests to h must wait, and until when.
+func (h *hostState) backedOff(now time.Time) (time.Time, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.until, now.Before(h.until)
+}
+
+func (h *hostState) succeeded() {
+	h.mu.Lock()
+	h.failures, h.level, h.until = 0, 0, time.Time{}
+	h.mu.Unlock()
+}
+
+// failed counts a URL that failed, temporarily (Get counts each once).
+// After hostFailures in a row the host is backed off, for longer each
+// time it fails again afterwards, up to limit; the pause is returned when
+// one starts.
+func (h *hostState) failed(now time.Time, limit time.Duration) time.Duration {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.failures++
+	if h.failures < hostFailures || now.Before(h.until) {
+		return 0
+	}
+	d := limit
+	if h.level < 30 && hostBackoffMin<<h.level < limit {
+		d = hostBackoffMin << h.level
+	}
+	h.level++
+	h.until = now.Add(d)
+	return d
+}
+
+// retryAfter reads a Retry-After header: seconds or an HTTP date.
+func retryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if s <= 0 {
+			return 0
+		}
+		return time.Duration(min(s, int64(365*24*time.Hour/time.Second))) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// namesCharset reports whether a Content-Type header names a charset.
+func namesCharset(contentType string) bool {
+	_, params, _ := mime.ParseMediaType(contentType)
+	_, ok := params["charset"]
+	return ok
+}
+
+// deferHost tells the other workers to leave host alone until then.
+func (f *Client) deferHost(ctx context.Context, host string, until time.Time) {
+	if f.gate == nil {
+		return
+	}
+	if err := f.gate.Defer(ctx, host, until); err != nil {
+		f.log.Warn("could not share a host's wait", "host", host, "error", err)
+	}
+}

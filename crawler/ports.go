@@ -1,0 +1,78 @@
+package crawler
+
+import (
+	"context"
+	"time"
+
+	"github.com/newsmd/newsmd/crawler/site"
+)
+
+// The small interfaces the runner consumes: cmd/newsmd adapts the store to
+// them, and the tests use in-memory versions. Every time they need is
+// passed in, from the runner's clock.
+
+// Key is a story's identity: its canonical URL and, where the site's
+// rules give one, a site key such as "zaobao:1214802" (site.Identify).
+type Key = site.ID
+
+// ClaimStatus is the answer to a claim.
+type ClaimStatus int
+
+// The answers to a claim.
+const (
+	// Claimed: the story is ours to fetch and write.
+	Claimed ClaimStatus = iota
+	// Done: written, known from an import, or failed for good.
+	Done
+	// HeldElsewhere: another live worker is on it.
+	HeldElsewhere
+	// NotDue: it failed earlier and its retry time has not come.
+	NotDue
+)
+
+// Claim is a claim's answer, with the failed attempts the story has had.
+type Claim struct {
+	Status   ClaimStatus
+	Attempts int
+}
+
+// Claims is how the crawler keeps each story fetched and written once,
+// across processes. Claim says whether the story is ours (and, when not,
+// why not). Publish writes the post durably and marks the story written;
+// Fail ends the claim with a failed attempt, to retry from retryAt unless
+// permanent; Release ends it without one (the run is stopping).
+type Claims interface {
+	Claim(ctx context.Context, k Key, force bool, now time.Time) (Claim, error)
+	Publish(ctx context.Context, k Key, name string, content []byte) (path string, err error)
+	Fail(ctx context.Context, k Key, reason string, permanent bool, retryAt time.Time) error
+	Release(ctx context.Context, k Key) error
+}
+
+// Failures remembers stories that failed: NoteFailure records a failure
+// of the story with canonical URL url, keeping feedCopy (the feed item, as
+// JSON) when not empty, and returns since when the story has been failing
+// and the latest feed copy kept.
+type Failures interface {
+	NoteFailure(ctx context.Context, url string, now time.Time, feedCopy []byte) (since time.Time, kept []byte, err error)
+}
+
+// Retries lists stories whose earlier attempt failed transiently and whose
+// retry time has come.
+type Retries interface {
+	Due(ctx context.Context, now time.Time, limit int) ([]Key, error)
+}
+
+// FeedState is what is kept of a feed between polls.
+type FeedState struct {
+	ETag, LastModified string
+	LastPoll, NextPoll time.Time
+	Failures           int
+	LastError          string
+}
+
+// FeedStates keeps feeds' validators and schedule. ClaimFeed returns false
+// when another worker is polling the feed.
+type FeedStates interface {
+	ClaimFeed(ctx context.Context, feedURL string, now time.Time) (FeedState, bool, error)
+	ReleaseFeed(ctx context.Context, feedURL string, st FeedState) error
+}

@@ -1,0 +1,129 @@
+package crawler
+
+import (
+	"context"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/newsmd/newsmd/converter"
+	"github.com/newsmd/newsmd/crawler/feed"
+	"github.com/newsmd/newsmd/crawler/fetch"
+	"github.com/newsmd/newsmd/crawler/site"
+	"github.com/newsmd/newsmd/internal/config"
+)
+
+// Config is how the runner works: the crawl: section of config.yaml, and
+// how often Run looks for feeds due for a poll.
+type Config struct {
+	// Workers is how many stories are processed at once (politeness per
+	// host is the fetch.Client's). Lease is how soon a feed is polled
+	// again when the worker that polled it may have died before recording
+	// its stories. RetryDelay, RetryDelayMax, MaxWait, MaxAttempts,
+	// GiveUpAfter and FeedItems: see config.Crawl and retryAt, serverWait,
+	// giveUp and scope. Zero MaxAttempts never gives up; zero FeedItems
+	// takes every item.
+	config.Crawl
+	// Tick is how often Run looks for feeds due for a poll; 0 means 5s.
+	Tick time.Duration
+}
+
+// Deps are the parts the runner works with. Fetcher, Converter, Claims,
+// States and Log are required; the others may be nil.
+type Deps struct {
+	Fetcher   *fetch.Client
+	Sites     []*site.Site
+	Feeds     []*feed.Feed
+	Converter *converter.Converter
+	Claims    Claims
+	States    FeedStates
+	// Retries lists the stories due for a retry; nil retries none.
+	Retries Retries
+	// Failures keeps failing stories' feed copies and since when they
+	// fail, for giving up; nil never gives up.
+	Failures Failures
+	Log      *slog.Logger
+	// Metrics counts polls, posts, failures and latencies.
+	Metrics *Metrics
+	// Progress is called after each story.
+	Progress func(done, total int, r Result)
+	// Housekeeping runs at the end of each of Run's cycles (cmd removes
+	// the temporary files of killed writers with it).
+	Housekeeping func()
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Runner polls feeds and turns their new stories into posts. It is the one
+// code path of once, run and backfill.
+type Runner struct {
+	cfg Config
+	dep Deps
+
+	lastCycle atomic.Int64 // Unix nanoseconds of Run's last finished cycle
+}
+
+// New returns the runner of cfg working with d.
+func New(cfg Config, d Deps) *Runner {
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	return &Runner{cfg: cfg, dep: d}
+}
+
+func (r *Runner) now() time.Time { return r.dep.Now() }
+
+// Once polls every feed once, then processes the stories they list and
+// the transient failures that are due for a retry.
+func (r *Runner) Once(ctx context.Context) (Summary, error) {
+	return r.cycle(ctx, false)
+}
+
+// Run is the daemon: every Tick it polls the feeds whose time has come
+// (each at its own interval, with jitter, later when the feed's
+// Cache-Control or Retry-After asks for it), writes their new stories and
+// retries the stories whose retry time has come, until ctx is cancelled.
+// Several workers may run against one store: each feed is polled by one
+// of them at a time.
+func (r *Runner) Run(ctx context.Context) error {
+	tick := r.cfg.Tick
+	if tick <= 0 {
+		tick = 5 * time.Second
+	}
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	for {
+		sum, err := r.cycle(ctx, true)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if sum.FeedsPolled+sum.FeedsFailed+sum.Written+sum.Failed > 0 {
+			r.dep.Log.Info("cycle done", "summary", sum.String())
+		}
+		if r.dep.Housekeeping != nil {
+			r.dep.Housekeeping()
+		}
+		now := r.now()
+		r.lastCycle.Store(now.UnixNano())
+		r.dep.Metrics.setLastCycle(now)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// LastCycle is when Run last finished a cycle; zero before the first.
+func (r *Runner) LastCycle() time.Time {
+	if n := r.lastCycle.Load(); n != 0 {
+		return time.Unix(0, n)
+	}
+	return time.Time{}
+}

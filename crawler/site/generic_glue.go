@@ -1,0 +1,111 @@
+package site
+
+import (
+	"cmp"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/newsmd/newsmd/converter"
+	"github.com/newsmd/newsmd/crawler/internal/timeparse"
+)
+
+// fromGeneric builds an article with the generic extractor, filling what it
+// misses from the page's schema.org data and meta tags.
+func fromGeneric(pageBytes []byte, u *url.URL, doc *goquery.Document, site *Site) (converter.Article, error) {
+	g, err := extractGeneric(pageBytes, u)
+	if err != nil {
+		return converter.Article{}, err
+	}
+	p := &page{doc: doc}
+	names := append(p.siteNames(site), converter.CleanText(g.SiteName))
+	// Pages without rules and without a zone: the default zone of posts.
+	loc := converter.DefaultOptions().Location
+	a := converter.Article{Extractor: "generic", Author: converter.CleanText(g.Byline), Site: converter.CleanText(g.SiteName)}
+	if site != nil {
+		loc = site.loc
+		a.Site = site.cfg.Title
+		a.URL = site.canonicalURL(u, converter.CleanText(firstMeta(p, "og:url")))
+		a.StoryID = site.match(site.storyID, a.URL)
+		a.Section = converter.CleanText(site.match(site.section, a.URL))
+	} else {
+		a.URL = genericCanonical(u, converter.CleanText(firstMeta(p, "og:url")))
+	}
+	a.Title = cmp.Or(headline(g.Title, names), p.firstHeadline(genericTitles, names))
+	if a.Title == "" {
+		return a, errNoTitle
+	}
+	a.Published = g.Published
+	for _, raw := range []string{"ldjson:datePublished", "meta:article:published_time", "meta:pubdate", "meta:date", "css:time@datetime"} {
+		if !a.Published.IsZero() {
+			break
+		}
+		if t, err := timeparse.Parse(firstValue(p, raw), loc); err == nil {
+			a.Published = t
+		}
+	}
+	if a.Published.IsZero() {
+		return a, fmt.Errorf("no publication time")
+	}
+	a.Modified = g.Modified
+	if a.Modified.IsZero() {
+		if t, err := timeparse.Parse(cmp.Or(firstValue(p, "ldjson:dateModified"), firstMeta(p, "article:modified_time")), loc); err == nil && !t.Before(a.Published) {
+			a.Modified = t
+		}
+	}
+	a.Keywords = splitKeywords([]string{cmp.Or(firstValue(p, "ldjson:keywords"), firstMeta(p, "keywords"))})
+	a.Image.URL = converter.ResolveURL(u, cmp.Or(g.ImageURL, firstMeta(p, "og:image")))
+	if a.Author == a.Site {
+		a.Author = ""
+	}
+	a.BodyHTML = converter.StripHidden(g.ContentHTML)
+	return a, nil
+}
+
+// genericTitles are where fromGeneric looks for the headline when
+// Readability's title is empty or only the site's name.
+var genericTitles = mustSources("ldjson:headline", "meta:og:title", "css:title")
+
+func mustSources(raws ...string) []source {
+	srcs := make([]source, len(raws))
+	for i, raw := range raws {
+		src, err := parseSource(raw)
+		if err != nil {
+			panic(err)
+		}
+		srcs[i] = src
+	}
+	return srcs
+}
+
+// firstValue evaluates a source written as in config.yaml and returns its
+// first non-empty value.
+func firstValue(p *page, raw string) string {
+	src, err := parseSource(raw)
+	if err != nil {
+		return ""
+	}
+	return p.first(src)
+}
+
+// genericCanonical is the address of a page on a site without rules: og:url
+// when it is on the same host and not the home page, else the request URL,
+// without fragment and tracking parameters.
+func genericCanonical(req *url.URL, og string) string {
+	u := req
+	if o, err := url.Parse(og); err == nil && o.IsAbs() && o.Hostname() == req.Hostname() && cleanPath(o.Path) != "/" {
+		u = o
+	}
+	c := *u
+	c.Fragment, c.RawFragment, c.User = "", "", nil
+	c.Host = strings.ToLower(c.Host)
+	q := c.Query()
+	for k := range q {
+		if strings.HasPrefix(k, "utm_") || k == "ref" || k == "fbclid" || k == "gclid" {
+			q.Del(k)
+		}
+	}
+	c.RawQuery = q.Encode()
+	return c.String()
+}

@@ -1,0 +1,112 @@
+package crawler
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Outcome is what became of one story.
+type Outcome string
+
+// Outcomes of a story.
+const (
+	Written   Outcome = "written"
+	Duplicate Outcome = "duplicate" // already written, or failed for good
+	Elsewhere Outcome = "elsewhere" // being worked on by another live worker
+	Waiting   Outcome = "waiting"   // failed before; its retry time has not come
+	Failed    Outcome = "failed"
+)
+
+// Result is one story's outcome.
+type Result struct {
+	URL     string
+	Outcome Outcome
+	Path    string
+	Reason  string // for Failed: a short, stable reason ("http_404", "timeout", "extract"); see classify
+	Err     error
+}
+
+// Summary counts what a run did.
+type Summary struct {
+	FeedsPolled, FeedsNotModified, FeedsFailed int
+	// FeedsHeld counts feeds another live worker was polling.
+	FeedsHeld int
+	// OutOfScope counts feed items no site rule allows; they are dropped.
+	OutOfScope                                  int
+	New, Written, Duplicate, Elsewhere, Waiting int
+	Failed                                      int
+	FailedBy                                    map[string]int
+}
+
+func (s *Summary) add(r Result) {
+	switch r.Outcome {
+	case Written:
+		s.Written++
+	case Duplicate:
+		s.Duplicate++
+	case Elsewhere:
+		s.Elsewhere++
+	case Waiting:
+		s.Waiting++
+	case Failed:
+		s.Failed++
+		if s.FailedBy == nil {
+			s.FailedBy = map[string]int{}
+		}
+		s.FailedBy[r.Reason]++
+	}
+}
+
+// merge adds the story counts of o to s.
+func (s *Summary) merge(o Summary) {
+	s.New += o.New
+	s.Written += o.Written
+	s.Duplicate += o.Duplicate
+	s.Elsewhere += o.Elsewhere
+	s.Waiting += o.Waiting
+	s.Failed += o.Failed
+	for k, v := range o.FailedBy {
+		if s.FailedBy == nil {
+			s.FailedBy = map[string]int{}
+		}
+		s.FailedBy[k] += v
+	}
+}
+
+// Unfinished reports whether the run left work undone: a failed feed or
+// story, a feed or story another worker still holds, or a story waiting
+// for its retry time.
+func (s Summary) Unfinished() bool {
+	return s.FeedsFailed+s.FeedsHeld+s.Failed+s.Elsewhere+s.Waiting > 0
+}
+
+// String is the summary line printed after a run. Counts that are most
+// often zero (held feeds, items out of scope, stories elsewhere or
+// waiting) are shown only when they are not.
+func (s Summary) String() string {
+	var reasons []string
+	for r, n := range s.FailedBy {
+		reasons = append(reasons, fmt.Sprintf("%s=%d", r, n))
+	}
+	sort.Strings(reasons)
+	f := ""
+	if len(reasons) > 0 {
+		f = " (" + strings.Join(reasons, " ") + ")"
+	}
+	feeds := fmt.Sprintf("feeds: %d polled, %d not modified, %d failed", s.FeedsPolled, s.FeedsNotModified, s.FeedsFailed)
+	if s.FeedsHeld > 0 {
+		feeds += fmt.Sprintf(", %d held by another worker", s.FeedsHeld)
+	}
+	if s.OutOfScope > 0 {
+		feeds += fmt.Sprintf(", %d items out of scope", s.OutOfScope)
+	}
+	stories := fmt.Sprintf("stories: %d new, %d written, %d duplicate", s.New, s.Written, s.Duplicate)
+	if s.Elsewhere > 0 {
+		stories += fmt.Sprintf(", %d in progress elsewhere", s.Elsewhere)
+	}
+	if s.Waiting > 0 {
+		stories += fmt.Sprintf(", %d waiting for retry", s.Waiting)
+	}
+	return fmt.Sprintf("%s; %s, %d failed%s", feeds, stories, s.Failed, f)
+}

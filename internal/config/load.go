@@ -1,0 +1,336 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/newsmd/newsmd"
+	"go.yaml.in/yaml/v3"
+)
+
+// EnvPrefix starts every environment variable newsmd reads.
+const EnvPrefix = "NEWSMD_"
+
+// EnvConfigFile names the config file when --config is not given.
+const EnvConfigFile = EnvPrefix + "CONFIG"
+
+// Default is the configuration of the top-level config.yaml, which
+// the binary embeds.
+func Default() *Config {
+	var c Config
+	if err := yaml.Unmarshal(newsmd.DefaultConfigYAML, &c); err != nil {
+		// The embedded file is checked by the tests; this is a build bug.
+		panic(fmt.Sprintf("embedded config.yaml: %v", err))
+	}
+	return &c
+}
+
+// Parse reads a configuration over the defaults: keys it leaves out
+// keep their default, lists it gives replace the default list. Unknown
+// keys and values of the wrong type are all reported, each with its path.
+// Values are checked later, once the environment's overrides are in:
+// by Validate and the packages that compile the sections.
+func Parse(r io.Reader) (*Config, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	c := Default()
+	if len(bytes.TrimSpace(data)) == 0 {
+		return c, nil
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, fmt.Errorf("config is not valid YAML: %w", err)
+	}
+	var errs []error
+	if len(root.Content) > 0 {
+		checkKeys(root.Content[0], reflect.TypeFor[Config](), "", &errs)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if err := root.Decode(c); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return c, nil
+}
+
+// checkKeys reports mapping keys that t has no field for, with their path.
+func checkKeys(n *yaml.Node, t reflect.Type, path string, errs *[]error) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch {
+	case n.Kind == yaml.ScalarNode && n.Tag == "!!null":
+		// "key:" or "key: null" keeps the default.
+	case n.Kind == yaml.AliasNode:
+		checkKeys(n.Alias, t, path, errs)
+	case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
+		fields := map[string]reflect.Type{}
+		var names []string
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if name != "" && name != "-" {
+				fields[name] = f.Type
+				names = append(names, name)
+			}
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i].Value
+			p := joinPath(path, k)
+			ft, ok := fields[k]
+			if !ok {
+				*errs = append(*errs, fmt.Errorf("%s: unknown key (line %d; known keys: %s)", p, n.Content[i].Line, strings.Join(names, ", ")))
+				continue
+			}
+			checkKeys(n.Content[i+1], ft, p, errs)
+		}
+	case t.Kind() == reflect.Slice && n.Kind == yaml.SequenceNode:
+		for i, e := range n.Content {
+			checkKeys(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i), errs)
+		}
+	case t.Kind() != reflect.Struct && t.Kind() != reflect.Slice && t.Kind() != reflect.Map:
+		// A leaf: decode it alone, so a wrong value is reported with its
+		// path, not only a line number.
+		if err := n.Decode(reflect.New(t).Interface()); err != nil {
+			*errs = append(*errs, fmt.Errorf("%s: %q is not a valid %s (line %d)", path, n.Value, typeName(t), n.Line))
+		}
+	default:
+		*errs = append(*errs, fmt.Errorf("%s: want a %s (line %d)", path, typeName(t), n.Line))
+	}
+}
+
+func typeName(t reflect.Type) string {
+	switch {
+	case t == reflect.TypeFor[time.Duration]():
+		return "duration (30s, 5m, 1h)"
+	case t.Kind() == reflect.Struct:
+		return "mapping"
+	case t.Kind() == reflect.Slice:
+		return "list"
+	}
+	return t.Kind().String()
+}
+
+func joinPath(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// Validate reports every invalid field of the sections that need no
+// compiling, each with its path. The output options, site rules and feeds
+// are checked where they are compiled: by converter.Options.Validate,
+// site.Compile and feed.Compile (cmd/newsmd's compile does all at once).
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(path, format string, args ...any) {
+		errs = append(errs, &FieldError{Path: path, Err: fmt.Errorf(format, args...)})
+	}
+	o := c.Output
+	if strings.TrimSpace(o.Dir) == "" {
+		bad("output.dir", "required")
+	}
+	if _, err := time.LoadLocation(o.Timezone); err != nil || o.Timezone == "" {
+		bad("output.timezone", "unknown time zone %q (use an IANA name such as Asia/Singapore)", o.Timezone)
+	}
+	errs = append(errs, c.Fetch.Validate("fetch")...)
+	switch c.Store.Driver {
+	case "sqlite":
+		if strings.TrimSpace(c.Store.Path) == "" {
+			bad("store.path", "required with the sqlite driver")
+		}
+	case "postgres":
+		if strings.TrimSpace(c.Store.DSN) == "" {
+			bad("store.dsn", "required with the postgres driver (postgres://user@host:5432/db)")
+		} else if strings.Contains(MaskURLPassword(c.Store.DSN), "***") {
+			bad("store.dsn", "holds a password: put it in NEWSMD_STORE_PASSWORD instead, so the config file holds no secret")
+		}
+	default:
+		bad("store.driver", "%q: want sqlite or postgres", c.Store.Driver)
+	}
+	if c.Crawl.Workers < 1 || c.Crawl.Workers > 64 {
+		bad("crawl.workers", "%d: want 1 to 64", c.Crawl.Workers)
+	}
+	if !slices.Contains([]string{"auto", "text", "json"}, c.Log.Format) {
+		bad("log.format", "%q: want auto, text or json", c.Log.Format)
+	}
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
+		bad("log.level", "%q: want debug, info, warn or error", c.Log.Level)
+	}
+	if c.Server.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.Server.Listen); err != nil {
+			bad("server.listen", "%q: want host:port (127.0.0.1:9180, :9180) or \"\" for none", c.Server.Listen)
+		}
+	}
+	if c.Server.Tick < 100*time.Millisecond {
+		bad("server.tick", "%s: want at least 100ms", c.Server.Tick)
+	}
+	if c.Crawl.RetryDelay < time.Second {
+		bad("crawl.retry_delay", "%s: want at least 1s", c.Crawl.RetryDelay)
+	}
+	if c.Crawl.RetryDelayMax < c.Crawl.RetryDelay {
+		bad("crawl.retry_delay_max", "%s: want at least crawl.retry_delay (%s)", c.Crawl.RetryDelayMax, c.Crawl.RetryDelay)
+	}
+	if c.Crawl.MaxWait < time.Second {
+		bad("crawl.max_wait", "%s: want at least 1s", c.Crawl.MaxWait)
+	}
+	if c.Crawl.MaxAttempts < 0 {
+		bad("crawl.max_attempts", "%d: want 0 (never give up) or more", c.Crawl.MaxAttempts)
+	}
+	if c.Crawl.GiveUpAfter < 0 {
+		bad("crawl.give_up_after", "%s: must not be negative", c.Crawl.GiveUpAfter)
+	}
+	if c.Crawl.FeedItems < 1 {
+		bad("crawl.feed_items", "%d: want at least 1", c.Crawl.FeedItems)
+	}
+	if c.Crawl.Lease < 10*time.Second {
+		bad("crawl.lease", "%s: want at least 10s (longer than fetching and writing one story)", c.Crawl.Lease)
+	}
+	return errors.Join(errs...)
+}
+
+// EnvKeys maps every overridable key to its environment variable: the
+// key's path in upper case with "_" for ".", after NEWSMD_ (output.dir is
+// NEWSMD_OUTPUT_DIR). Lists of mappings (feeds, sites) are not
+// overridable; lists of values are, as YAML ("[a, b]").
+func EnvKeys() map[string][]string {
+	keys := map[string][]string{}
+	var walk func(t reflect.Type, path []string)
+	walk = func(t reflect.Type, path []string) {
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if name == "" || name == "-" {
+				continue
+			}
+			p := append(append([]string(nil), path...), name)
+			ft := f.Type
+			switch {
+			case ft.Kind() == reflect.Struct && ft.PkgPath() != "time":
+				walk(ft, p)
+			case ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Struct:
+				// feeds, sites: edit the file.
+			default:
+				keys[EnvPrefix+strings.ToUpper(strings.Join(p, "_"))] = p
+			}
+		}
+	}
+	walk(reflect.TypeFor[Config](), nil)
+	return keys
+}
+
+// ApplyEnv sets the keys named by NEWSMD_* variables in environ. An
+// unknown NEWSMD_ variable is an error, so a typo does not go unnoticed.
+func (c *Config) ApplyEnv(environ []string) error {
+	keys := EnvKeys()
+	var errs []error
+	for _, kv := range environ {
+		k, v, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(k, EnvPrefix) || k == EnvConfigFile {
+			continue
+		}
+		path, ok := keys[k]
+		if !ok {
+			errs = append(errs, fmt.Errorf("%s: no such setting (the variables are %s + a key's path in upper case, like NEWSMD_OUTPUT_DIR)", k, EnvPrefix))
+			continue
+		}
+		field := reflect.ValueOf(c).Elem()
+		for _, name := range path {
+			field = fieldByTag(field, name)
+		}
+		dst := reflect.New(field.Type())
+		if err := yaml.Unmarshal([]byte(v), dst.Interface()); err != nil {
+			errs = append(errs, fmt.Errorf("%s (%s): %q is not a valid %s", k, strings.Join(path, "."), v, typeName(field.Type())))
+			continue
+		}
+		field.Set(dst.Elem())
+	}
+	return errors.Join(errs...)
+}
+
+func fieldByTag(v reflect.Value, name string) reflect.Value {
+	t := v.Type()
+	for i := range t.NumField() {
+		if tag, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ","); tag == name {
+			return v.Field(i)
+		}
+	}
+	panic("no field " + name) // envKeys only names existing fields
+}
+
+// WriteEffective prints the configuration as YAML with secrets masked:
+// passwords in URLs and the values of keys that name a secret.
+func WriteEffective(w io.Writer, c *Config) error {
+	var n yaml.Node
+	if err := n.Encode(c); err != nil {
+		return err
+	}
+	maskSecrets(&n, "")
+	enc := yaml.NewEncoder(w)
+	enc.SetIndent(2)
+	defer enc.Close()
+	return enc.Encode(&n)
+}
+
+func maskSecrets(n *yaml.Node, key string) {
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			maskSecrets(n.Content[i+1], n.Content[i].Value)
+		}
+	case yaml.SequenceNode, yaml.DocumentNode:
+		for _, c := range n.Content {
+			maskSecrets(c, key)
+		}
+	case yaml.ScalarNode:
+		lk := strings.ToLower(key)
+		for _, s := range []string{"password", "secret", "token", "dsn", "apikey", "api_key"} {
+			if strings.Contains(lk, s) && n.Value != "" {
+				n.Value = "***"
+				return
+			}
+		}
+		n.Value = MaskURLPassword(n.Value)
+	}
+}
+
+func MaskURLPassword(s string) string {
+	i := strings.Index(s, "://")
+	if i < 0 {
+		return s
+	}
+	rest := s[i+3:]
+	at := strings.IndexByte(rest, '@')
+	slash := strings.IndexAny(rest, "/?#")
+	if at < 0 || (slash >= 0 && slash < at) {
+		return s
+	}
+	user, _, hasPass := strings.Cut(rest[:at], ":")
+	if !hasPass {
+		return s
+	}
+	return s[:i+3] + user + ":***" + rest[at:]
+}
+
+// EnvNames lists the environment variables, for the README test
+// and `config check --env`.
+func EnvNames() []string {
+	var names []string
+	for k := range EnvKeys() {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
