@@ -85,6 +85,7 @@ func runExtract(ctx context.Context, m *Main, args []string) error {
 		log.Warn("site rules matched no layout; used the generic extractor", "article_url", article.URL, "extractor", article.Extractor)
 	}
 	if *asJSON {
+		article.BodyHTML = article.HTML()
 		enc := json.NewEncoder(m.Stdout)
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false)

@@ -6,7 +6,6 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
-	"html"
 	"net/url"
 	"path"
 	"regexp"
@@ -16,12 +15,15 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/net/html"
+
 	"github.com/PuerkitoBio/goquery"
 	"github.com/andybalholm/cascadia"
 	"github.com/newsmd/newsmd/converter"
 	"github.com/newsmd/newsmd/crawler/internal/charset"
 	"github.com/newsmd/newsmd/crawler/internal/httpurl"
 	"github.com/newsmd/newsmd/crawler/internal/timeparse"
+	"golang.org/x/net/html/atom"
 )
 
 // ExtractError says why no article could be taken from a page, and what
@@ -174,16 +176,19 @@ func (s *Site) extractLayout(raw []byte, doc *goquery.Document, u *url.URL, l la
 	}
 	var lastErr error = errors.New("no body source matched")
 	for _, src := range l.fields["body"] {
-		for _, raw := range p.values(src, true, false) {
-			body, truncated, err := s.cleanBody(raw, l)
+		bodies, err := p.bodies(src)
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		for _, body := range bodies {
+			truncated, err := s.cleanBody(body, l)
 			if err != nil {
 				lastErr = err
 				continue
 			}
-			if g := galleryHTML(doc, l, u); g != "" {
-				body = g + body
-			}
-			a.BodyHTML, a.Truncated = body, truncated
+			prependGallery(body, doc, l, u)
+			a.Body, a.Truncated = body, truncated
 			if a.Image.URL != "" && a.Image.Caption == "" {
 				a.Image.Caption = s.captionInBody(body, u, a.Image.URL)
 			}
@@ -274,14 +279,12 @@ func firstMeta(p *page, name string) string {
 	return ""
 }
 
-// cleanBody removes noise and paywall prompts from a body, restores the
-// reading order of shuffled paragraphs and strips invisible watermarks.
-func (s *Site) cleanBody(raw string, l layout) (string, bool, error) {
-	doc, err := htmlFragment(raw)
-	if err != nil {
-		return "", false, fmt.Errorf("parse body: %w: %w", ErrMalformedPage, err)
-	}
-	body := doc.Find("body")
+// cleanBody removes noise and paywall prompts from a body (the nodes
+// under body), restores the reading order of shuffled paragraphs and
+// strips invisible watermarks, in place. It reports whether a paywall
+// prompt was found.
+func (s *Site) cleanBody(root *html.Node, l layout) (bool, error) {
+	body := goquery.NewDocumentFromNode(root).Selection
 	body.FindMatcher(noise).Remove()
 	for _, g := range slices.Concat(s.remove, l.remove) {
 		body.FindMatcher(g).Remove()
@@ -310,14 +313,11 @@ func (s *Site) cleanBody(raw string, l layout) (string, bool, error) {
 	if l.cfg.Unshuffle != "" {
 		unshuffle(body, l.cfg.Unshuffle)
 	}
+	stripHidden(root)
 	if strings.TrimFunc(body.Text(), isBlank) == "" && body.Find("img").Length() == 0 {
-		return "", false, fmt.Errorf("body is empty after removing noise")
+		return false, fmt.Errorf("body is empty after removing noise")
 	}
-	out, err := body.Html()
-	if err != nil {
-		return "", false, fmt.Errorf("render body: %w", err)
-	}
-	return strings.TrimSpace(converter.StripHidden(out)), truncated, nil
+	return truncated, nil
 }
 
 // isBlank reports whether r shows nothing to a reader.
@@ -370,25 +370,30 @@ func decodePosition(v string) (int, error) {
 	return strconv.Atoi(strings.TrimSpace(string(b)))
 }
 
-// galleryHTML renders the layout's gallery images as figures.
-func galleryHTML(doc *goquery.Document, l layout, base *url.URL) string {
+// prependGallery puts the layout's gallery images of doc, as figures,
+// before the body.
+func prependGallery(body *html.Node, doc *goquery.Document, l layout, base *url.URL) {
 	if l.gallery == nil {
-		return ""
+		return
 	}
-	var b strings.Builder
+	first := body.FirstChild
 	doc.FindMatcher(l.gallery).Each(func(_ int, s *goquery.Selection) {
 		src := converter.ResolveURL(base, imgSrc(s))
 		if src == "" {
 			return
 		}
 		caption := converter.CleanText(firstAttr(s, "data-caption", "data-title", "alt", "title"))
-		fmt.Fprintf(&b, `<figure><img src="%s" alt="%s">`, html.EscapeString(src), html.EscapeString(caption))
+		fig := element(atom.Figure)
+		img := element(atom.Img)
+		img.Attr = []html.Attribute{{Key: "src", Val: src}, {Key: "alt", Val: caption}}
+		fig.AppendChild(img)
 		if caption != "" {
-			fmt.Fprintf(&b, "<figcaption>%s</figcaption>", html.EscapeString(caption))
+			fc := element(atom.Figcaption)
+			fc.AppendChild(&html.Node{Type: html.TextNode, Data: caption})
+			fig.AppendChild(fc)
 		}
-		b.WriteString("</figure>")
+		body.InsertBefore(fig, first)
 	})
-	return b.String()
 }
 
 // canonicalURL is the story's address: og:url when it names the same story
@@ -461,20 +466,30 @@ func splitKeywords(vals []string) []string {
 // and strips control and invisible characters as from a page's body. It
 // reports whether a paywall prompt was found.
 func (s *Site) CleanFragment(body string) (string, bool, error) {
-	return s.cleanBody(body, layout{})
+	root, truncated, err := s.cleanFragment(body)
+	if err != nil {
+		return "", false, err
+	}
+	return converter.Article{Body: root}.HTML(), truncated, nil
+}
+
+// cleanFragment is CleanFragment with the body as a tree.
+func (s *Site) cleanFragment(body string) (*html.Node, bool, error) {
+	root, err := fragment(body)
+	if err != nil {
+		return nil, false, err
+	}
+	truncated, err := s.cleanBody(root, layout{})
+	return root, truncated, err
 }
 
 // captionInBody finds the caption of the image imageURL when the body
 // shows it: its figure's figcaption, or else its alt text. URLs compare as
 // converter.ImageKey compares them.
-func (s *Site) captionInBody(body string, base *url.URL, imageURL string) string {
-	doc, err := htmlFragment(body)
-	if err != nil {
-		return ""
-	}
+func (s *Site) captionInBody(body *html.Node, base *url.URL, imageURL string) string {
 	want := converter.ImageKey(imageURL, s.rewrites)
 	caption := ""
-	doc.Find("img").EachWithBreak(func(_ int, img *goquery.Selection) bool {
+	goquery.NewDocumentFromNode(body).Find("img").EachWithBreak(func(_ int, img *goquery.Selection) bool {
 		if converter.ImageKey(converter.ResolveURL(base, imgSrc(img)), s.rewrites) != want {
 			return true
 		}

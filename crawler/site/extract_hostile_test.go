@@ -112,8 +112,8 @@ func TestExtractStripsControlCharacters(t *testing.T) {
 				t.Errorf("got extractor %q, want %q", a.Extractor, tt.extractor)
 			}
 			checkArticleClean(t, a)
-			if !strings.Contains(a.BodyHTML, "正文") || !strings.Contains(a.Title, "标") || !strings.Contains(a.Title, "题") {
-				t.Errorf("got title %q, body %q, want the text kept", a.Title, a.BodyHTML)
+			if !strings.Contains(a.HTML(), "正文") || !strings.Contains(a.Title, "标") || !strings.Contains(a.Title, "题") {
+				t.Errorf("got title %q, body %q, want the text kept", a.Title, a.HTML())
 			}
 			post, err := conv.Render(a)
 			if err != nil {

@@ -157,13 +157,13 @@ func TestExtractHKMinimal(t *testing.T) {
 	if got := a.Published.Format(time.RFC3339); got != "2022-07-01T08:05:00+08:00" {
 		t.Errorf("published: got %s", got)
 	}
-	i1, i2, i3 := strings.Index(a.BodyHTML, "第一段"), strings.Index(a.BodyHTML, "第二段"), strings.Index(a.BodyHTML, "第三段")
+	i1, i2, i3 := strings.Index(a.HTML(), "第一段"), strings.Index(a.HTML(), "第二段"), strings.Index(a.HTML(), "第三段")
 	if i1 < 0 || i2 < i1 || i3 < i2 {
-		t.Errorf("paragraphs not in reading order: %s", a.BodyHTML)
+		t.Errorf("paragraphs not in reading order: %s", a.HTML())
 	}
 	for _, bad := range []string{"googletag", "dfp-ad", "adv-tag", "\u200b"} {
-		if strings.Contains(a.BodyHTML, bad) {
-			t.Errorf("body contains %q: %s", bad, a.BodyHTML)
+		if strings.Contains(a.HTML(), bad) {
+			t.Errorf("body contains %q: %s", bad, a.HTML())
 		}
 	}
 	if a.StoryID != "1287000" || a.URL != "https://www.zaobao.com/realtime/china/story20220701-1287000" {
@@ -184,8 +184,8 @@ func TestExtractGBK(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.Title != "中文标题" || !strings.Contains(a.BodyHTML, "简体中文正文。") {
-		t.Errorf("got %q / %q, want the GBK text decoded", a.Title, a.BodyHTML)
+	if a.Title != "中文标题" || !strings.Contains(a.HTML(), "简体中文正文。") {
+		t.Errorf("got %q / %q, want the GBK text decoded", a.Title, a.HTML())
 	}
 }
 
@@ -202,8 +202,8 @@ func TestExtractLDJSONControlChars(t *testing.T) {
 	if a.Title != "标题 A B C" || a.Published.Format(time.RFC3339) != "2024-03-01T14:07:00+08:00" || fmt.Sprint(a.Keywords) != "[足球 裁判]" {
 		t.Errorf("got title %q, published %v, keywords %q", a.Title, a.Published, a.Keywords)
 	}
-	if strings.Contains(a.BodyHTML, "推荐") {
-		t.Errorf("recommendation widget in body: %s", a.BodyHTML)
+	if strings.Contains(a.HTML(), "推荐") {
+		t.Errorf("recommendation widget in body: %s", a.HTML())
 	}
 }
 
@@ -259,8 +259,8 @@ func TestExtractFallsBackToGeneric(t *testing.T) {
 	if a.Extractor != "generic" || a.Title != "Le projet de loi sur le renseignement massivement approuvé à l'Assemblée" {
 		t.Errorf("got extractor %q title %q", a.Extractor, a.Title)
 	}
-	if a.Published.IsZero() || !strings.Contains(a.BodyHTML, "438 contre 86") {
-		t.Errorf("got published %v, body %.200q", a.Published, a.BodyHTML)
+	if a.Published.IsZero() || !strings.Contains(a.HTML(), "438 contre 86") {
+		t.Errorf("got published %v, body %.200q", a.Published, a.HTML())
 	}
 
 	// The same page under a zaobao URL: the rules exist but none matches.

@@ -34,16 +34,16 @@ func FuzzExtract(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if a.Title == "" || a.Published.IsZero() || strings.TrimSpace(a.BodyHTML) == "" {
+		if a.Title == "" || a.Published.IsZero() || strings.TrimSpace(a.HTML()) == "" {
 			t.Fatalf("article without title, date or body: %+v", a)
 		}
-		for _, s := range []string{a.Title, a.URL, a.BodyHTML, a.Author, a.Image.Caption} {
+		for _, s := range []string{a.Title, a.URL, a.HTML(), a.Author, a.Image.Caption} {
 			if !utf8.ValidString(s) {
 				t.Fatalf("invalid UTF-8 in %q", s)
 			}
 		}
 		a2, err := Extract(page, pageURL, sites)
-		if err != nil || a2.BodyHTML != a.BodyHTML || a2.Title != a.Title {
+		if err != nil || a2.HTML() != a.HTML() || a2.Title != a.Title {
 			t.Fatalf("second extraction differs: %v", err)
 		}
 		post, err := conv.Render(a)

@@ -1,7 +1,6 @@
 package site
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net/http"
@@ -12,26 +11,26 @@ import (
 
 	readability "codeberg.org/readeck/go-readability/v2"
 	"github.com/newsmd/newsmd/converter"
-	"github.com/newsmd/newsmd/crawler/internal/charset"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 )
 
 // genericResult is what the generic extractor finds on a page no site rule matches.
 type genericResult struct {
-	Title       string
-	Byline      string
-	ContentHTML string    // cleaned article body HTML
-	ImageURL    string    // lead image, absolute
-	Published   time.Time // zero when unknown
-	Modified    time.Time // zero when unknown
-	SiteName    string
-	Language    string
+	Title     string
+	Byline    string
+	Body      *html.Node // the article body: Readability's container, detached
+	ImageURL  string     // lead image, absolute
+	Published time.Time  // zero when unknown
+	Modified  time.Time  // zero when unknown
+	SiteName  string
+	Language  string
 }
 
 var errNoContent = errors.New("no article content found")
 
-// extractGeneric runs the generic extractor on page, fetched from pageURL.
+// extractGeneric runs the generic extractor on page, fetched from pageURL
+// and parsed as doc, which it changes (Readability works in place).
 // It returns an error wrapping errNoContent when no body is found.
 //
 // The work is done by go-readability, a port of Mozilla's Readability.js,
@@ -45,7 +44,7 @@ var errNoContent = errors.New("no article content found")
 // an error that does not wrap errNoContent. Extract never gets here with one:
 // parseHTML rejects it first, and pages too large or too deeply nested for
 // Readability to finish in reasonable time.
-func extractGeneric(page []byte, pageURL *url.URL) (genericResult, error) {
+func extractGeneric(page []byte, doc *html.Node, pageURL *url.URL) (genericResult, error) {
 	if pageURL == nil {
 		return genericResult{}, errors.New("generic extract: no page URL")
 	}
@@ -53,8 +52,12 @@ func extractGeneric(page []byte, pageURL *url.URL) (genericResult, error) {
 	if !strings.HasPrefix(http.DetectContentType(page), "text/") {
 		return genericResult{}, fmt.Errorf("generic extract %s: %w", pageURL, errNoContent)
 	}
-
-	article, err := parseArticle(page, pageURL)
+	// Readability's own reader guesses the encoding from byte statistics,
+	// ignoring <meta charset>, and turns UTF-8 pages with few non-ASCII
+	// letters into mojibake ("It’s" becomes "Itâ€™s"): it gets the page as
+	// Extract decoded and parsed it.
+	parser := readability.NewParser()
+	article, err := parser.ParseAndMutate(doc, pageURL)
 	if err != nil {
 		return genericResult{}, fmt.Errorf("generic extract %s: %w", pageURL, err)
 	}
@@ -63,34 +66,19 @@ func extractGeneric(page []byte, pageURL *url.URL) (genericResult, error) {
 	if article.Node == nil || !hasTextOutsideLinks(article.Node) {
 		return genericResult{}, fmt.Errorf("generic extract %s: %w", pageURL, errNoContent)
 	}
-	var body strings.Builder
-	if err := article.RenderHTML(&body); err != nil {
-		return genericResult{}, fmt.Errorf("generic extract %s: %w", pageURL, err)
+	if article.Node.Parent != nil {
+		article.Node.Parent.RemoveChild(article.Node)
 	}
-
 	res := genericResult{
-		Title:       strings.TrimSpace(article.Title()),
-		Byline:      strings.TrimSpace(article.Byline()),
-		ContentHTML: body.String(),
-		ImageURL:    converter.ResolveURL(pageURL, article.ImageURL()),
-		SiteName:    strings.TrimSpace(article.SiteName()),
-		Language:    strings.TrimSpace(article.Language()),
+		Title:    strings.TrimSpace(article.Title()),
+		Byline:   strings.TrimSpace(article.Byline()),
+		Body:     article.Node,
+		ImageURL: converter.ResolveURL(pageURL, article.ImageURL()),
+		SiteName: strings.TrimSpace(article.SiteName()),
+		Language: strings.TrimSpace(article.Language()),
 	}
 	res.Published, res.Modified = articleDates(article)
 	return res, nil
-}
-
-// parseArticle runs Readability on page. Readability's own reader guesses the
-// encoding from byte statistics, ignoring <meta charset>, and turns UTF-8
-// pages with few non-ASCII letters into mojibake ("It’s" becomes "Itâ€™s"), so
-// the page is decoded as Extract decodes it and parsed here.
-func parseArticle(page []byte, pageURL *url.URL) (readability.Article, error) {
-	doc, err := html.Parse(bytes.NewReader(charset.Decoded(page)))
-	if err != nil {
-		return readability.Article{}, fmt.Errorf("parse HTML: %w", err)
-	}
-	parser := readability.NewParser()
-	return parser.ParseAndMutate(doc, pageURL)
 }
 
 // articleDates returns the article's publish and modify times, zero when

@@ -9,39 +9,65 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/newsmd/newsmd/converter"
 	"github.com/newsmd/newsmd/crawler/internal/timeparse"
+	"golang.org/x/net/html/atom"
 )
 
 // fromGeneric builds an article with the generic extractor, filling what it
-// misses from the page's schema.org data and meta tags.
+// misses from the page's schema.org data and meta tags. Readability
+// changes doc (it drops scripts, among others): what the page says of
+// itself is read first.
 func fromGeneric(pageBytes []byte, u *url.URL, doc *goquery.Document, site *Site) (converter.Article, error) {
-	g, err := extractGeneric(pageBytes, u)
+	p := &page{doc: doc}
+	var (
+		ogURL  = converter.CleanText(firstMeta(p, "og:url"))
+		names  = p.siteNames(site)
+		titles [][]string
+		dates  []string
+	)
+	for _, src := range genericTitles {
+		titles = append(titles, p.values(src, false, false))
+	}
+	for _, raw := range []string{"ldjson:datePublished", "meta:article:published_time", "meta:pubdate", "meta:date", "css:time@datetime"} {
+		dates = append(dates, firstValue(p, raw))
+	}
+	modified := cmp.Or(firstValue(p, "ldjson:dateModified"), firstMeta(p, "article:modified_time"))
+	keywords := cmp.Or(firstValue(p, "ldjson:keywords"), firstMeta(p, "keywords"))
+	ogImage := firstMeta(p, "og:image")
+
+	g, err := extractGeneric(pageBytes, doc.Nodes[0], u)
 	if err != nil {
 		return converter.Article{}, err
 	}
-	p := &page{doc: doc}
-	names := append(p.siteNames(site), converter.CleanText(g.SiteName))
+	names = append(names, converter.CleanText(g.SiteName))
 	// Pages without rules and without a zone: the default zone of posts.
 	loc := converter.DefaultOptions().Location
 	a := converter.Article{Extractor: "generic", Author: converter.CleanText(g.Byline), Site: converter.CleanText(g.SiteName)}
 	if site != nil {
 		loc = site.loc
 		a.Site = site.cfg.Title
-		a.URL = site.canonicalURL(u, converter.CleanText(firstMeta(p, "og:url")))
+		a.URL = site.canonicalURL(u, ogURL)
 		a.StoryID = site.match(site.storyID, a.URL)
 		a.Section = converter.CleanText(site.match(site.section, a.URL))
 	} else {
-		a.URL = genericCanonical(u, converter.CleanText(firstMeta(p, "og:url")))
+		a.URL = genericCanonical(u, ogURL)
 	}
-	a.Title = cmp.Or(headline(g.Title, names), p.firstHeadline(genericTitles, names))
+	a.Title = headline(g.Title, names)
+	for _, vals := range titles {
+		for _, v := range vals {
+			if a.Title == "" {
+				a.Title = headline(v, names)
+			}
+		}
+	}
 	if a.Title == "" {
 		return a, errNoTitle
 	}
 	a.Published = g.Published
-	for _, raw := range []string{"ldjson:datePublished", "meta:article:published_time", "meta:pubdate", "meta:date", "css:time@datetime"} {
+	for _, raw := range dates {
 		if !a.Published.IsZero() {
 			break
 		}
-		if t, err := timeparse.Parse(firstValue(p, raw), loc); err == nil {
+		if t, err := timeparse.Parse(raw, loc); err == nil {
 			a.Published = t
 		}
 	}
@@ -50,16 +76,19 @@ func fromGeneric(pageBytes []byte, u *url.URL, doc *goquery.Document, site *Site
 	}
 	a.Modified = g.Modified
 	if a.Modified.IsZero() {
-		if t, err := timeparse.Parse(cmp.Or(firstValue(p, "ldjson:dateModified"), firstMeta(p, "article:modified_time")), loc); err == nil && !t.Before(a.Published) {
+		if t, err := timeparse.Parse(modified, loc); err == nil && !t.Before(a.Published) {
 			a.Modified = t
 		}
 	}
-	a.Keywords = splitKeywords([]string{cmp.Or(firstValue(p, "ldjson:keywords"), firstMeta(p, "keywords"))})
-	a.Image.URL = converter.ResolveURL(u, cmp.Or(g.ImageURL, firstMeta(p, "og:image")))
+	a.Keywords = splitKeywords([]string{keywords})
+	a.Image.URL = converter.ResolveURL(u, cmp.Or(g.ImageURL, ogImage))
 	if a.Author == a.Site {
 		a.Author = ""
 	}
-	a.BodyHTML = converter.StripHidden(g.ContentHTML)
+	body := element(atom.Body)
+	body.AppendChild(g.Body)
+	stripHidden(body)
+	a.Body = body
 	return a, nil
 }
 

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/newsmd/newsmd/converter"
+	"github.com/newsmd/newsmd/crawler/internal/charset"
 	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
@@ -73,7 +75,7 @@ func TestExtractGenericRealPages(t *testing.T) {
 	for _, tc := range genericPages {
 		t.Run(tc.file, func(t *testing.T) {
 			page, u := readGenericPage(t, tc.file, tc.url)
-			got, err := extractGeneric(page, u)
+			got, err := extractGenericPage(page, u)
 			if err != nil {
 				t.Fatalf("extractGeneric: %v", err)
 			}
@@ -90,7 +92,7 @@ func TestExtractGenericRealPages(t *testing.T) {
 				t.Errorf("image: got %q, want %q", got.ImageURL, tc.image)
 			}
 			// Normalise runs of white space: the body keeps the page's line breaks.
-			body := strings.Join(strings.Fields(got.ContentHTML), " ")
+			body := strings.Join(strings.Fields(got.html()), " ")
 			for _, want := range []string{tc.first, tc.last} {
 				if !strings.Contains(body, want) {
 					t.Errorf("body lacks %q", want)
@@ -132,7 +134,7 @@ func TestExtractGenericNoContent(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := extractGeneric([]byte(tc.page), u)
+			got, err := extractGenericPage([]byte(tc.page), u)
 			if !errors.Is(err, errNoContent) {
 				t.Fatalf("got error %v and result %+v, want errNoContent", err, got)
 			}
@@ -144,7 +146,7 @@ func TestExtractGenericNoContent(t *testing.T) {
 }
 
 func TestExtractGenericNilURL(t *testing.T) {
-	_, err := extractGeneric([]byte("<p>text</p>"), nil)
+	_, err := extractGenericPage([]byte("<p>text</p>"), nil)
 	if err == nil {
 		t.Fatal("got no error for a nil page URL")
 	}
@@ -171,7 +173,7 @@ func TestExtractGenericLeadImage(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.ogImage, func(t *testing.T) {
 			page := `<html><head><meta property="og:image" content="` + tc.ogImage + `"></head><body>` + body + `</body></html>`
-			got, err := extractGeneric([]byte(page), base)
+			got, err := extractGenericPage([]byte(page), base)
 			if err != nil {
 				t.Fatalf("extractGeneric: %v", err)
 			}
@@ -206,15 +208,15 @@ func TestExtractGenericEncoding(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := extractGeneric([]byte(tc.page), u)
+			got, err := extractGenericPage([]byte(tc.page), u)
 			if err != nil {
 				t.Fatalf("extractGeneric: %v", err)
 			}
 			if got.Title != tc.title {
 				t.Errorf("title: got %q, want %q", got.Title, tc.title)
 			}
-			if !strings.Contains(got.ContentHTML, tc.text) {
-				t.Errorf("body lacks %q:\n%s", tc.text, got.ContentHTML)
+			if !strings.Contains(got.html(), tc.text) {
+				t.Errorf("body lacks %q:\n%s", tc.text, got.html())
 			}
 		})
 	}
@@ -231,12 +233,12 @@ func TestExtractGenericBadDate(t *testing.T) {
 	}
 	page := `<html><head><title>Story</title><meta property="article:published_time" content="0000-00-00 0000000000,0000000000"></head>` +
 		`<body><article><p>` + strings.Repeat("A sentence of the story, long enough to count. ", 20) + `</p></article></body></html>`
-	got, err := extractGeneric([]byte(page), u)
+	got, err := extractGenericPage([]byte(page), u)
 	if err != nil {
 		t.Fatalf("got error %v, want the article with no date", err)
 	}
-	if !got.Published.IsZero() || !strings.Contains(got.ContentHTML, "A sentence of the story") {
-		t.Errorf("got published %v, body %.80q", got.Published, got.ContentHTML)
+	if !got.Published.IsZero() || !strings.Contains(got.html(), "A sentence of the story") {
+		t.Errorf("got published %v, body %.80q", got.Published, got.html())
 	}
 	// Extract then finds no date anywhere and says so.
 	if _, err := Extract([]byte(page), u.String(), nil); err == nil || !strings.Contains(err.Error(), "no publication time") {
@@ -256,11 +258,11 @@ func FuzzExtractGeneric(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, page []byte) {
-		got, err := extractGeneric(page, u)
+		got, err := extractGenericPage(page, u)
 		if err != nil {
 			return
 		}
-		if strings.TrimSpace(got.ContentHTML) == "" {
+		if strings.TrimSpace(got.html()) == "" {
 			t.Fatal("got an empty body and no error")
 		}
 		if got.ImageURL != "" && !strings.HasPrefix(got.ImageURL, "http") {
@@ -276,10 +278,23 @@ func BenchmarkExtractGeneric(b *testing.B) {
 			b.SetBytes(int64(len(page)))
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := extractGeneric(page, u); err != nil {
+				if _, err := extractGenericPage(page, u); err != nil {
 					b.Fatal(err)
 				}
 			}
 		})
 	}
 }
+
+// extractGenericPage parses page as Extract does and runs the generic
+// extractor on it.
+func extractGenericPage(page []byte, u *url.URL) (genericResult, error) {
+	doc, err := parseHTML(charset.Decoded(page))
+	if err != nil {
+		return genericResult{}, err
+	}
+	return extractGeneric(page, doc.Nodes[0], u)
+}
+
+// html is the body the generic extractor found, as HTML.
+func (g genericResult) html() string { return converter.Article{Body: g.Body}.HTML() }

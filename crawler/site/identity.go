@@ -88,11 +88,11 @@ func FromFeed(s *Site, id ID, title, bodyHTML string, published time.Time) (conv
 		a.Site = s.cfg.Title
 		a.StoryID = s.match(s.storyID, id.URL)
 		a.Section = s.match(s.section, id.URL)
-		cleaned, truncated, err := s.CleanFragment(bodyHTML)
+		body, truncated, err := s.cleanFragment(bodyHTML)
 		if err != nil {
 			return converter.Article{}, false
 		}
-		a.BodyHTML, a.Truncated = cleaned, truncated
+		a.Body, a.BodyHTML, a.Truncated = body, "", truncated
 	}
 	return a, true
 }

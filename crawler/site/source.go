@@ -5,14 +5,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/andybalholm/cascadia"
 	"github.com/newsmd/newsmd/converter"
 	"github.com/newsmd/newsmd/internal/config"
-	xhtml "golang.org/x/net/html"
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 )
 
 // A source says where a field's value is on a page. Its syntax is
@@ -97,18 +100,18 @@ type page struct {
 	meta      map[string][]string
 }
 
-// values evaluates src on p. For css sources without an attribute, html
+// values evaluates src on p. For css sources without an attribute, inner
 // asks for inner HTML instead of text; all asks for every match instead
 // of the first (lists such as keywords).
-func (p *page) values(src source, html, all bool) []string {
+func (p *page) values(src source, inner, all bool) []string {
 	var out []string
 	switch src.kind {
 	case "css":
-		var nodes []*xhtml.Node
+		var nodes []*html.Node
 		if all {
 			nodes = src.sel.MatchAll(p.doc.Nodes[0])
 		} else if n := src.sel.MatchFirst(p.doc.Nodes[0]); n != nil {
-			nodes = []*xhtml.Node{n}
+			nodes = []*html.Node{n}
 		}
 		for _, n := range nodes {
 			s := goquery.NewDocumentFromNode(n).Selection
@@ -118,7 +121,7 @@ func (p *page) values(src source, html, all bool) []string {
 				v = imgSrc(s)
 			case src.attr != "":
 				v, _ = s.Attr(src.attr)
-			case html:
+			case inner:
 				v, _ = s.Html()
 			default:
 				v = s.Text()
@@ -512,10 +515,87 @@ func unicodeEscape(s string) (rune, int, error) {
 	return r, 4, nil
 }
 
-// htmlFragment parses an HTML fragment into a document whose body holds
-// it, so selectors and removal work on JSON-delivered bodies too.
-func htmlFragment(s string) (*goquery.Document, error) {
-	return parseHTML([]byte("<!DOCTYPE html><html><head></head><body>" + s + "</body></html>"))
+// fragment parses an HTML fragment (a body delivered as a JSON string, a
+// feed item's HTML) and returns the <body> holding it, with the limits of
+// parseHTML.
+func fragment(s string) (*html.Node, error) {
+	doc, err := parseHTML([]byte("<!DOCTYPE html><html><head></head><body>" + s + "</body></html>"))
+	if err != nil {
+		return nil, fmt.Errorf("parse body: %w", err)
+	}
+	body := doc.Find("body")
+	if body.Length() == 0 {
+		return nil, fmt.Errorf("parse body: %w: no <body>", ErrMalformedPage)
+	}
+	return body.Nodes[0], nil
+}
+
+// bodies are the bodies src gives on p, each the nodes under a fresh
+// element of its own that cleanBody may change: copies of the children
+// of the elements a css: source matches (the first, unless all), or the
+// HTML a json: or ldjson: source holds, parsed.
+func (p *page) bodies(src source) ([]*html.Node, error) {
+	if src.kind == "css" && src.attr == "" {
+		n := src.sel.MatchFirst(p.doc.Nodes[0])
+		if n == nil {
+			return nil, nil
+		}
+		body := element(atom.Body)
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			body.AppendChild(clone(c))
+		}
+		return []*html.Node{body}, nil
+	}
+	var out []*html.Node
+	for _, v := range p.values(src, true, false) {
+		body, err := fragment(v)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, body)
+	}
+	return out, nil
+}
+
+// element is a new element a.
+func element(a atom.Atom) *html.Node {
+	return &html.Node{Type: html.ElementNode, DataAtom: a, Data: a.String()}
+}
+
+// clone is a deep copy of n, detached.
+func clone(n *html.Node) *html.Node {
+	c := &html.Node{Type: n.Type, DataAtom: n.DataAtom, Data: n.Data, Namespace: n.Namespace, Attr: slices.Clone(n.Attr)}
+	for k := n.FirstChild; k != nil; k = k.NextSibling {
+		c.AppendChild(clone(k))
+	}
+	return c
+}
+
+// stripHidden removes control and invisible characters from the text,
+// comments and attribute values under root (converter.StripHidden), and
+// white space at the start and end of the body.
+func stripHidden(root *html.Node) {
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		switch n.Type {
+		case html.TextNode, html.CommentNode:
+			n.Data = converter.StripHidden(n.Data)
+		case html.ElementNode:
+			for i := range n.Attr {
+				n.Attr[i].Val = converter.StripHidden(n.Attr[i].Val)
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(root)
+	if c := root.FirstChild; c != nil && c.Type == html.TextNode {
+		c.Data = strings.TrimLeftFunc(c.Data, unicode.IsSpace)
+	}
+	if c := root.LastChild; c != nil && c.Type == html.TextNode {
+		c.Data = strings.TrimRightFunc(c.Data, unicode.IsSpace)
+	}
 }
 
 // maxElements and maxNesting bound the work done on a page or a body. The
@@ -540,7 +620,7 @@ func parseHTML(page []byte) (*goquery.Document, error) {
 	if len(page) > 3*maxElements && countElements(page, maxElements) > maxElements {
 		return nil, fmt.Errorf("%w: more than %d elements", ErrMalformedPage, maxElements)
 	}
-	doc, err := xhtml.Parse(bytes.NewReader(page))
+	doc, err := html.Parse(bytes.NewReader(page))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformedPage, err)
 	}
@@ -552,13 +632,13 @@ func parseHTML(page []byte) (*goquery.Document, error) {
 
 // countElements counts the start tags of page, up to one more than limit.
 func countElements(page []byte, limit int) int {
-	z := xhtml.NewTokenizer(bytes.NewReader(page))
+	z := html.NewTokenizer(bytes.NewReader(page))
 	n := 0
 	for n <= limit {
 		switch z.Next() {
-		case xhtml.ErrorToken:
+		case html.ErrorToken:
 			return n
-		case xhtml.StartTagToken, xhtml.SelfClosingTagToken:
+		case html.StartTagToken, html.SelfClosingTagToken:
 			n++
 		}
 	}
@@ -567,9 +647,9 @@ func countElements(page []byte, limit int) int {
 
 // nesting is the sum over the elements under n of their depth, n being at
 // depth.
-func nesting(n *xhtml.Node, depth int) int {
+func nesting(n *html.Node, depth int) int {
 	sum := 0
-	if n.Type == xhtml.ElementNode {
+	if n.Type == html.ElementNode {
 		sum = depth
 	}
 	for c := n.FirstChild; c != nil; c = c.NextSibling {
