@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -64,69 +63,6 @@ func normalizeBody(root *html.Node, base *url.URL, rewrites []Rewrite) {
 	}
 }
 
-// walk calls fn for n and every node below it, in document order. fn may
-// change the node's attributes and data but not the tree.
-func walk(n *html.Node, fn func(*html.Node)) {
-	fn(n)
-	for c := n.FirstChild; c != nil; c = c.NextSibling {
-		walk(c, fn)
-	}
-}
-
-// Invisible reports whether r is a character that only ever appears in
-// article text as a tracking watermark or a layout hint (zero-width
-// spaces and joiners, BOMs, soft hyphens).
-func Invisible(r rune) bool {
-	switch r {
-	case '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff', '\u00ad':
-		return true
-	}
-	return false
-}
-
-// Control reports whether r is a control character that must never reach
-// a post: C0 controls other than tab, line feed and carriage return, DEL,
-// C1 controls, surrogate code points and Unicode noncharacters (U+FFFE,
-// U+FFFF, U+FDD0–U+FDEF and the last two of every plane). No story needs
-// them; they come from pasted text or a hostile page, and ESC would drive
-// the terminal of whoever reads the post with cat. It is the one
-// definition of such characters, for fields (CleanText), file names and
-// bodies (StripHidden).
-func Control(r rune) bool {
-	switch {
-	case r == '\t' || r == '\n' || r == '\r':
-		return false
-	case r < 0x20, r >= 0x7f && r <= 0x9f:
-		return true
-	case r >= 0xd800 && r <= 0xdfff:
-		return true
-	case r >= 0xfdd0 && r <= 0xfdef, r&0xfffe == 0xfffe:
-		return true
-	}
-	return false
-}
-
-// StripHidden removes Control and Invisible characters from s, the body
-// text of a story, keeping its white space and line breaks; a control
-// character that is white space (form feed, vertical tab, NEL) becomes a
-// space, as CleanText folds it into one.
-func StripHidden(s string) string {
-	if !strings.ContainsFunc(s, hidden) {
-		return s
-	}
-	return strings.Map(func(r rune) rune {
-		switch {
-		case !hidden(r):
-			return r
-		case unicode.IsSpace(r):
-			return ' '
-		}
-		return -1
-	}, s)
-}
-
-func hidden(r rune) bool { return Control(r) || Invisible(r) }
-
 // unwrapNoscript replaces a <noscript> by its content when that is the
 // only copy of the image it holds, and drops it otherwise. The body is
 // parsed with scripting off, so a noscript's children are elements.
@@ -158,48 +94,6 @@ func hasUsableImage(parent, skip *html.Node) bool {
 		})
 	}
 	return found
-}
-
-// elements returns the elements a under root, in document order. They are
-// collected before any is changed: walk cannot go on past a node taken out
-// of the tree.
-func elements(root *html.Node, a atom.Atom) []*html.Node {
-	var out []*html.Node
-	walk(root, func(n *html.Node) {
-		if n.Type == html.ElementNode && n.DataAtom == a {
-			out = append(out, n)
-		}
-	})
-	return out
-}
-
-func findElement(n *html.Node, a atom.Atom) *html.Node {
-	var found *html.Node
-	walk(n, func(c *html.Node) {
-		if found == nil && c.Type == html.ElementNode && c.DataAtom == a {
-			found = c
-		}
-	})
-	return found
-}
-
-func attr(n *html.Node, key string) string {
-	for _, a := range n.Attr {
-		if a.Key == key {
-			return strings.TrimSpace(a.Val)
-		}
-	}
-	return ""
-}
-
-func setAttr(n *html.Node, key, val string) {
-	for i, a := range n.Attr {
-		if a.Key == key {
-			n.Attr[i].Val = val
-			return
-		}
-	}
-	n.Attr = append(n.Attr, html.Attribute{Key: key, Val: val})
 }
 
 // usableURL reports whether u can stand for an image: not empty, not a
@@ -477,28 +371,6 @@ func fixEmphasis(n *html.Node) {
 	}
 }
 
-// edgeChild returns n's first (or last) child of type t, past emptied
-// text, or nil when the child there is of another type. Only direct text
-// is moved out of an emphasis, so moved text never escapes an inner link
-// or emphasis.
-func edgeChild(n *html.Node, first bool, t html.NodeType) *html.Node {
-	c := n.LastChild
-	if first {
-		c = n.FirstChild
-	}
-	for c != nil && c.Type == html.TextNode && c.Data == "" {
-		if first {
-			c = c.NextSibling
-		} else {
-			c = c.PrevSibling
-		}
-	}
-	if c != nil && c.Type == t {
-		return c
-	}
-	return nil
-}
-
 // linkOut moves the link a out of the emphasis n, before or after it, and
 // wraps the link's content in a copy of n.
 func linkOut(n, a *html.Node, before bool) {
@@ -517,81 +389,4 @@ func linkOut(n, a *html.Node, before bool) {
 // edgeRune is what may not stand just inside an emphasis delimiter.
 func edgeRune(r rune) bool {
 	return unicode.IsSpace(r) || unicode.IsPunct(r) || unicode.IsSymbol(r)
-}
-
-func onlyElementChild(n *html.Node) *html.Node {
-	var only *html.Node
-	for c := n.FirstChild; c != nil; c = c.NextSibling {
-		switch {
-		case c.Type == html.TextNode && strings.TrimSpace(c.Data) == "":
-		case c.Type == html.ElementNode && only == nil:
-			only = c
-		default:
-			return nil
-		}
-	}
-	return only
-}
-
-func textOf(n *html.Node) string {
-	var b strings.Builder
-	walk(n, func(c *html.Node) {
-		if c.Type == html.TextNode {
-			b.WriteString(c.Data)
-		}
-	})
-	return b.String()
-}
-
-func removeNode(n *html.Node) {
-	if n.Parent != nil {
-		n.Parent.RemoveChild(n)
-	}
-}
-
-// appendChildren moves the children of src to the end of dst.
-func appendChildren(dst, src *html.Node) {
-	for c := src.FirstChild; c != nil; c = src.FirstChild {
-		src.RemoveChild(c)
-		dst.AppendChild(c)
-	}
-}
-
-// unwrap replaces n by its children.
-func unwrap(n *html.Node) {
-	if n.Parent == nil {
-		return
-	}
-	for c := n.FirstChild; c != nil; {
-		next := c.NextSibling
-		n.RemoveChild(c)
-		n.Parent.InsertBefore(c, n)
-		c = next
-	}
-	n.Parent.RemoveChild(n)
-}
-
-// CleanText makes s a one-line field (a title, a caption): it trims s,
-// drops control, format and invisible characters and broken UTF-8, and
-// folds every run of white space into one space.
-func CleanText(s string) string {
-	var b strings.Builder
-	space := false
-	for _, r := range s {
-		switch {
-		case r == utf8.RuneError:
-			continue
-		case unicode.IsSpace(r):
-			space = b.Len() > 0
-			continue
-		case Control(r) || Invisible(r) || unicode.Is(unicode.Cf, r):
-			continue
-		}
-		if space {
-			b.WriteByte(' ')
-			space = false
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }

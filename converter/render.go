@@ -128,7 +128,7 @@ func (c *Converter) Markdown(a Article) (string, error) {
 		// normalizeBody changes the tree: work on a copy, so that the
 		// same article always renders the same.
 		for c := a.Body.FirstChild; c != nil; c = c.NextSibling {
-			root.AppendChild(cloneNode(c))
+			root.AppendChild(CloneTree(c))
 		}
 		if err := parseNoscripts(root); err != nil {
 			return "", fmt.Errorf("parse body of %s: %w", a.URL, err)

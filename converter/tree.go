@@ -7,9 +7,9 @@ import (
 	"golang.org/x/net/html/atom"
 )
 
-// cloneNode is a deep copy of n, detached. Broken UTF-8 in text and
-// attributes is dropped, as the parse of BodyHTML drops it.
-func cloneNode(n *html.Node) *html.Node {
+// CloneTree is a deep copy of n, detached from its tree. Broken UTF-8 in
+// text and attributes is dropped, as the parse of BodyHTML drops it.
+func CloneTree(n *html.Node) *html.Node {
 	c := &html.Node{Type: n.Type, DataAtom: n.DataAtom, Data: strings.ToValidUTF8(n.Data, ""), Namespace: n.Namespace}
 	if len(n.Attr) > 0 {
 		c.Attr = make([]html.Attribute, len(n.Attr))
@@ -19,7 +19,7 @@ func cloneNode(n *html.Node) *html.Node {
 		}
 	}
 	for k := n.FirstChild; k != nil; k = k.NextSibling {
-		c.AppendChild(cloneNode(k))
+		c.AppendChild(CloneTree(k))
 	}
 	return c
 }

@@ -1,5 +1,3 @@
-// Package store owns identity and durability: where a post is written and
-// that it is written whole or not at all.
 package store
 
 import (

@@ -200,3 +200,9 @@ type Backend interface {
 	// Close releases the store's resources.
 	Close() error
 }
+
+// row is a stored story with its row id, as the backends read it.
+type row struct {
+	id int64
+	Record
+}

@@ -3,21 +3,16 @@ package store
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
-
 	"fmt"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
-// hostBudget is what a backend offers for sharing hosts' politeness: one
-// atomic step that, when fewer than concurrency slots of host are held,
-// takes one and reserves the next start time (the later of the host's
-// next start and not-before time, then pushes the next start one gap
-// further), returning how long to wait for it; otherwise it says how long
-// to wait before asking again. Starts are scheduled, like the in-process
+// hostBudget is what a backend offers for sharing hosts' politeness:
+// takeHostSlot is one atomic step that loads the host's budget, applies
+// takeSlot (which takes a slot and reserves a start, or says how long to
+// wait before asking again) and stores the result; deferHost applies
+// deferredUntil the same way. Starts are scheduled, like the in-process
 // fetcher does, so that the time between taking a slot and sending does
 // not shorten the gap a host sees.
 type hostBudget interface {
@@ -115,106 +110,3 @@ const slotWait = 10 * time.Millisecond
 // asked for a longer wait (Retry-After) is asked again closer to the time,
 // so that no slot is held idle for long.
 const maxReservation = time.Second
-
-func (s *SQLite) takeHostSlot(ctx context.Context, host, token string, concurrency int, gap, lease time.Duration, now time.Time) (bool, time.Duration, error) {
-	var (
-		reserved bool
-		wait     time.Duration
-	)
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO hosts (host) VALUES (?) ON CONFLICT (host) DO NOTHING`, host); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM host_slots WHERE host = ? AND lease_until <= ?`, host, micro(now)); err != nil {
-			return err
-		}
-		var next, notBefore int64
-		var held int
-		if err := tx.QueryRowContext(ctx, `SELECT next_start, not_before, (SELECT count(*) FROM host_slots WHERE host = ?1) FROM hosts WHERE host = ?1`, host).Scan(&next, &notBefore, &held); err != nil {
-			return err
-		}
-		start := max(micro(now), next, notBefore)
-		wait = time.Duration(start-micro(now)) * time.Microsecond
-		if held >= concurrency || wait > maxReservation {
-			reserved = false
-			wait = max(wait-maxReservation, slotWait)
-			return nil
-		}
-		reserved = true
-		if _, err := tx.ExecContext(ctx, `INSERT INTO host_slots (token, host, lease_until) VALUES (?, ?, ?)`, token, host, micro(now.Add(wait+lease))); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `UPDATE hosts SET next_start = ? WHERE host = ?`, start+gap.Microseconds(), host)
-		return err
-	})
-	return reserved, wait, err
-}
-
-func (s *SQLite) freeHostSlot(ctx context.Context, token string) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM host_slots WHERE token = ?`, token)
-		return err
-	})
-}
-
-func (s *SQLite) deferHost(ctx context.Context, host string, until time.Time) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO hosts (host, not_before) VALUES (?1, ?2)
-			ON CONFLICT (host) DO UPDATE SET not_before = max(not_before, ?2)`, host, micro(until))
-		return err
-	})
-}
-
-func (p *Postgres) takeHostSlot(ctx context.Context, host, token string, concurrency int, gap, lease time.Duration, now time.Time) (bool, time.Duration, error) {
-	var (
-		reserved bool
-		wait     time.Duration
-	)
-	err := p.write(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO hosts (host) VALUES ($1) ON CONFLICT (host) DO NOTHING`, host); err != nil {
-			return err
-		}
-		// The host's row serialises the workers that want it.
-		var next, notBefore time.Time
-		if err := tx.QueryRow(ctx, `SELECT next_start, not_before FROM hosts WHERE host = $1 FOR UPDATE`, host).Scan(&next, &notBefore); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM host_slots WHERE host = $1 AND lease_until <= $2`, host, pgTime(now)); err != nil {
-			return err
-		}
-		var held int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM host_slots WHERE host = $1`, host).Scan(&held); err != nil {
-			return err
-		}
-		start := now
-		for _, t := range []time.Time{next, notBefore} {
-			if t.After(start) {
-				start = t
-			}
-		}
-		wait = start.Sub(now)
-		if held >= concurrency || wait > maxReservation {
-			reserved = false
-			wait = max(wait-maxReservation, slotWait)
-			return nil
-		}
-		reserved = true
-		if _, err := tx.Exec(ctx, `INSERT INTO host_slots (token, host, lease_until) VALUES ($1, $2, $3)`, token, host, pgTime(now.Add(wait+lease))); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, `UPDATE hosts SET next_start = $1 WHERE host = $2`, pgTime(start.Add(gap)), host)
-		return err
-	})
-	return reserved, wait, err
-}
-
-func (p *Postgres) freeHostSlot(ctx context.Context, token string) error {
-	_, err := p.pool.Exec(ctx, `DELETE FROM host_slots WHERE token = $1`, token)
-	return err
-}
-
-func (p *Postgres) deferHost(ctx context.Context, host string, until time.Time) error {
-	_, err := p.pool.Exec(ctx, `INSERT INTO hosts (host, not_before) VALUES ($1, $2)
-		ON CONFLICT (host) DO UPDATE SET not_before = greatest(hosts.not_before, $2)`, host, pgTime(until))
-	return err
-}

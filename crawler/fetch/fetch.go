@@ -19,90 +19,7 @@ import (
 	"github.com/newsmd/newsmd/crawler/internal/charset"
 	"github.com/newsmd/newsmd/crawler/internal/httpurl"
 	"github.com/newsmd/newsmd/internal/config"
-	"github.com/temoto/robotstxt"
 )
-
-// HTTPError is a response with a status that is neither 2xx nor 304.
-type HTTPError struct {
-	URL    string
-	Status int
-	// RetryAfter is the server's Retry-After, zero when it sent none.
-	RetryAfter time.Duration
-}
-
-func (e *HTTPError) Error() string {
-	return fmt.Sprintf("fetch %s: HTTP %d %s", e.URL, e.Status, http.StatusText(e.Status))
-}
-
-// Permanent reports whether the page is gone for good (404, 410): it is
-// recorded as such and never fetched again.
-func (e *HTTPError) Permanent() bool {
-	return e.Status == http.StatusNotFound || e.Status == http.StatusGone
-}
-
-var (
-	// ErrTooLarge is returned for a body larger than the configured
-	// maximum, counted after any decompression.
-	ErrTooLarge = errors.New("response body exceeds the maximum size")
-	// ErrTruncated is returned for a body cut short: by the server (fewer
-	// bytes than its Content-Length, the connection closed mid-body) or by
-	// the fetch timeout. It is temporary.
-	ErrTruncated = errors.New("response body truncated")
-	// ErrUnsupportedEncoding is returned for a 2xx response whose
-	// Content-Encoding is neither identity nor gzip: only gzip is ever
-	// asked for. It is permanent.
-	ErrUnsupportedEncoding = errors.New("unsupported content encoding")
-	// ErrRobots is returned for a URL the site's robots.txt disallows; the
-	// URL is not fetched.
-	ErrRobots = errors.New("disallowed by robots.txt")
-	// ErrHostBackoff is returned without a request while a host that kept
-	// failing is backed off; the error is a *HostBackoffError, which says
-	// until when.
-	ErrHostBackoff = errors.New("host backed off after repeated failures")
-	// ErrForbiddenHost is returned for a URL, or a redirect, to a host the
-	// Client is not allowed to fetch from.
-	ErrForbiddenHost = errors.New("host not allowed")
-	// ErrTooManyRedirects is returned after more than 10 redirects, which
-	// is how redirect loops end.
-	ErrTooManyRedirects = errors.New("too many redirects")
-)
-
-// HostBackoffError is the error of a request not made because its host
-// kept failing (five URLs in a row, none succeeding) and is left alone
-// until Until: a caller can try again then rather than after a delay of
-// its own. errors.Is(err, ErrHostBackoff) holds for it.
-type HostBackoffError struct {
-	Host  string // host[:port], as in the URL
-	Until time.Time
-}
-
-func (e *HostBackoffError) Error() string {
-	return fmt.Sprintf("host %s backed off after repeated failures until %s", e.Host, e.Until.Format(time.RFC3339))
-}
-
-// Is makes errors.Is(err, ErrHostBackoff) hold.
-func (e *HostBackoffError) Is(target error) bool { return target == ErrHostBackoff }
-
-// Conditional holds the validators of a copy the caller already has.
-// Empty fields are not sent.
-type Conditional struct {
-	ETag         string // sent as If-None-Match
-	LastModified string // sent as If-Modified-Since
-}
-
-// Response is a fetched page: a 2xx with its body, or a 304 without one.
-type Response struct {
-	URL    string // after redirects
-	Status int
-	// Body is UTF-8, decoded from the charset of the Content-Type header,
-	// a byte order mark, the page's <meta> or the XML declaration (which
-	// then says UTF-8, so that feed parsers do not decode it again).
-	Body         []byte
-	ETag         string
-	LastModified string
-	CacheControl string
-	Header       http.Header
-}
 
 const (
 	// hostFailures URLs failing in a row back a host off.
@@ -144,37 +61,6 @@ type Client struct {
 	hosts map[string]*hostState
 
 	gate HostGate // shared politeness across workers; nil: this process only
-}
-
-// HostGate shares each host's politeness budget among all the workers
-// (processes, machines) that fetch from it, so that it is not multiplied
-// by their number. Acquire blocks until a request to host may start:
-// fewer than concurrency requests in flight across all workers, at least
-// gap after the previous start, and not before a time any worker learnt
-// from the host (Retry-After, host backoff). The returned release ends
-// the request. Defer records such a time for everyone.
-type HostGate interface {
-	Acquire(ctx context.Context, host string, concurrency int, gap time.Duration) (release func(), err error)
-	Defer(ctx context.Context, host string, until time.Time) error
-}
-
-// ShareHosts makes f take its per-host budget from gate, shared with the
-// other workers, instead of keeping it to itself.
-func (f *Client) ShareHosts(gate HostGate) { f.gate = gate }
-
-// hostState is the politeness and health state of one host (host:port).
-type hostState struct {
-	slots  chan struct{} // one token per request in flight
-	robots chan struct{} // held while robots.txt is fetched
-
-	mu        sync.Mutex
-	nextStart time.Time // earliest start of the next request
-	failures  int       // consecutive
-	level     int       // backoffs since the last success
-	until     time.Time // backed off until then
-
-	rules     *robotstxt.RobotsData
-	rulesTill time.Time
 }
 
 // New returns a Client for cfg that fetches only from allowedHosts
@@ -334,46 +220,6 @@ func (f *Client) attempt(ctx context.Context, h *hostState, u *url.URL, rawURL s
 	return nil, &HTTPError{URL: rawURL, Status: resp.Status, RetryAfter: retryAfter(resp.Header.Get("Retry-After"), f.now())}
 }
 
-// acquire takes one of the host's slots and waits for the host's
-// next start time. The returned func gives the slot back.
-func (f *Client) acquire(ctx context.Context, h *hostState, host string) (func(), error) {
-	select {
-	case h.slots <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	release := func() { <-h.slots }
-	gap := f.cfg.Delay
-	if f.cfg.RandomDelay > 0 {
-		gap += time.Duration(f.jitter(int64(f.cfg.RandomDelay)))
-	}
-	if f.gate != nil {
-		// The shared budget spaces the starts of all workers; ours only
-		// bounds what this process has in flight.
-		shared, err := f.gate.Acquire(ctx, host, f.cfg.Concurrency, gap)
-		if err != nil {
-			release()
-			return nil, fmt.Errorf("host budget for %s: %w", host, err)
-		}
-		return func() { shared(); release() }, nil
-	}
-	h.mu.Lock()
-	now := f.now()
-	start := now
-	if h.nextStart.After(now) {
-		start = h.nextStart
-	}
-	h.nextStart = start.Add(gap)
-	h.mu.Unlock()
-	if wait := start.Sub(now); wait > 0 {
-		if err := f.sleep(ctx, wait); err != nil {
-			release()
-			return nil, err
-		}
-	}
-	return release, nil
-}
-
 // do is one HTTP exchange through colly. Any status is a response.
 func (f *Client) do(ctx context.Context, rawURL string, hdr http.Header) (*Response, error) {
 	// The deadline covers the body too: transport's body reader
@@ -436,82 +282,6 @@ func (f *Client) redirect(req *http.Request, via []*http.Request) error {
 	return nil
 }
 
-func (f *Client) hostAllowed(host string) bool {
-	if len(f.allowed) == 0 {
-		return true
-	}
-	host = strings.TrimSuffix(strings.ToLower(host), ".")
-	for _, h := range f.allowed {
-		if host == h || strings.HasSuffix(host, "."+h) {
-			return true
-		}
-	}
-	return false
-}
-
-func (f *Client) hostOf(hostport string) *hostState {
-	hostport = strings.ToLower(hostport)
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	h := f.hosts[hostport]
-	if h == nil {
-		h = &hostState{slots: make(chan struct{}, f.cfg.Concurrency), robots: make(chan struct{}, 1)}
-		f.hosts[hostport] = h
-	}
-	return h
-}
-
-// checkRobots returns ErrRobots when the host's robots.txt disallows u.
-// The file is fetched once a day per host, in the caller's slot. A 4xx or
-// an unusable file allows everything; a 429, 5xx or network error is a
-// temporary error, so the page is retried later rather than skipped.
-func (f *Client) checkRobots(ctx context.Context, h *hostState, u *url.URL, hdr http.Header) error {
-	select {
-	case h.robots <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	defer func() { <-h.robots }()
-	if h.rules == nil || !f.now().Before(h.rulesTill) {
-		robotsURL := u.Scheme + "://" + u.Host + "/robots.txt"
-		rh := http.Header{}
-		rh.Set("User-Agent", hdr.Get("User-Agent"))
-		// robots.txt is a request like any other: it takes a slot and
-		// keeps the host's delay before the page that follows.
-		release, err := f.acquire(ctx, h, u.Host)
-		if err != nil {
-			return err
-		}
-		resp, err := f.do(ctx, robotsURL, rh)
-		release()
-		var rules *robotstxt.RobotsData
-		switch {
-		case err != nil && retryable(err):
-			return fmt.Errorf("robots.txt: %w", err)
-		case err == nil && (resp.Status == http.StatusTooManyRequests || resp.Status >= 500):
-			return fmt.Errorf("robots.txt: %w", &HTTPError{URL: robotsURL, Status: resp.Status, RetryAfter: retryAfter(resp.Header.Get("Retry-After"), f.now())})
-		case err == nil && resp.Status >= 200 && resp.Status < 300:
-			rules, err = robotstxt.FromBytes(resp.Body)
-		}
-		if rules == nil || err != nil {
-			// 4xx, redirects elsewhere, a file too large or unparsable.
-			rules, _ = robotstxt.FromStatusAndBytes(http.StatusNotFound, nil)
-		}
-		h.rules, h.rulesTill = rules, f.now().Add(robotsTTL)
-	}
-	path := u.EscapedPath()
-	if path == "" {
-		path = "/"
-	}
-	if u.RawQuery != "" {
-		path += "?" + u.RawQuery
-	}
-	if !h.rules.TestAgent(path, f.cfg.UserAgent) {
-		return ErrRobots
-	}
-	return nil
-}
-
 // retryWait is the pause before attempt+1: the server's Retry-After if it
 // sent one, else exponential backoff with full jitter; at most BackoffMax.
 func (f *Client) retryWait(err error, attempt int) time.Duration {
@@ -523,39 +293,6 @@ func (f *Client) retryWait(err error, attempt int) time.Duration {
 		ceiling = f.cfg.BackoffBase << shift
 	}
 	return time.Duration(f.jitter(int64(ceiling) + 1))
-}
-
-// backedOff reports whether requests to h must wait, and until when.
-func (h *hostState) backedOff(now time.Time) (time.Time, bool) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.until, now.Before(h.until)
-}
-
-func (h *hostState) succeeded() {
-	h.mu.Lock()
-	h.failures, h.level, h.until = 0, 0, time.Time{}
-	h.mu.Unlock()
-}
-
-// failed counts a URL that failed, temporarily (Get counts each once).
-// After hostFailures in a row the host is backed off, for longer each
-// time it fails again afterwards, up to limit; the pause is returned when
-// one starts.
-func (h *hostState) failed(now time.Time, limit time.Duration) time.Duration {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.failures++
-	if h.failures < hostFailures || now.Before(h.until) {
-		return 0
-	}
-	d := limit
-	if h.level < 30 && hostBackoffMin<<h.level < limit {
-		d = hostBackoffMin << h.level
-	}
-	h.level++
-	h.until = now.Add(d)
-	return d
 }
 
 // retryAfter reads a Retry-After header: seconds or an HTTP date.
@@ -595,14 +332,4 @@ func namesCharset(contentType string) bool {
 	_, params, _ := mime.ParseMediaType(contentType)
 	_, ok := params["charset"]
 	return ok
-}
-
-// deferHost tells the other workers to leave host alone until then.
-func (f *Client) deferHost(ctx context.Context, host string, until time.Time) {
-	if f.gate == nil {
-		return
-	}
-	if err := f.gate.Defer(ctx, host, until); err != nil {
-		f.log.Warn("could not share a host's wait", "host", host, "error", err)
-	}
 }

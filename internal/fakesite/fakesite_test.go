@@ -71,14 +71,14 @@ func TestArticlesExtract(t *testing.T) {
 		}
 		last := -1
 		for _, p := range st.Paragraphs {
-			i := strings.Index(a.BodyHTML, p)
+			i := strings.Index(a.HTML(), p)
 			if i <= last {
 				t.Errorf("%s (%s): paragraph %q missing or out of order", st.Path(), st.Layout, p)
 			}
 			last = i
 		}
 		for _, bad := range []string{"googletag", "推荐阅读", "dfp-ad", "\u200b", "分享"} {
-			if strings.Contains(a.BodyHTML, bad) {
+			if strings.Contains(a.HTML(), bad) {
 				t.Errorf("%s: body has noise %q", st.Path(), bad)
 			}
 		}

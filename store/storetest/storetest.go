@@ -1,6 +1,3 @@
-// Package storetest is the conformance suite of store.Backend: every
-// backend (SQLite, PostgreSQL) passes Run, so the rules of the store hold
-// whichever one a deployment uses.
 package storetest
 
 import (
