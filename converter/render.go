@@ -56,6 +56,9 @@ func New(opts Options) (*Converter, error) {
 	// html-to-markdown leaves "&" alone (its issue 178), so text that
 	// reads "&copy;" would render as ©. Early: before "<" becomes "&lt;".
 	md.Register.TextTransformer(func(_ converter.Context, s string) string {
+		if !strings.Contains(s, "&") {
+			return s
+		}
 		return entityLike.ReplaceAllString(s, "&amp;$1")
 	}, converter.PriorityEarly)
 	return &Converter{opts: opts, md: md}, nil
@@ -103,7 +106,7 @@ func (c *Converter) Render(a Article) (Post, error) {
 	case ProfileHugo:
 		// Hugo takes "{{<" and "{{%" for shortcodes; escaped, they show as
 		// written.
-		text = strings.NewReplacer("{{<", `{{\<`, "{{%", `{{\%`).Replace(text)
+		text = hugoShortcodes.Replace(text)
 	}
 	fm, err := c.frontMatter(a, base, title, liquid)
 	if err != nil {
@@ -342,15 +345,22 @@ func appendUnique(list []string, vs ...string) []string {
 // for CommonMark and for kramdown (Jekyll), which takes a backslash before
 // "&" or "~" literally: those are written as character references.
 func escapeLinkText(s string) string {
-	s = entityLike.ReplaceAllString(s, "&amp;$1")
-	r := strings.NewReplacer(`\`, `\\`, `[`, `\[`, `]`, `\]`, "`", "\\`", `*`, `\*`, `_`, `\_`, `<`, `\<`, `~`, "&#126;")
-	return r.Replace(s)
+	if strings.Contains(s, "&") {
+		s = entityLike.ReplaceAllString(s, "&amp;$1")
+	}
+	return linkText.Replace(s)
 }
+
+var (
+	linkText       = strings.NewReplacer(`\`, `\\`, `[`, `\[`, `]`, `\]`, "`", "\\`", `*`, `\*`, `_`, `\_`, `<`, `\<`, `~`, "&#126;")
+	hugoShortcodes = strings.NewReplacer("{{<", `{{\<`, "{{%", `{{\%`)
+	urlInBrackets  = strings.NewReplacer("<", "%3C", ">", "%3E", " ", "%20")
+)
 
 // linkDestination writes u so that spaces or parentheses cannot end it.
 func linkDestination(u string) string {
 	if strings.ContainsAny(u, " ()<>") {
-		return "<" + strings.NewReplacer("<", "%3C", ">", "%3E", " ", "%20").Replace(u) + ">"
+		return "<" + urlInBrackets.Replace(u) + ">"
 	}
 	return u
 }

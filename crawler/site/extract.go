@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/PuerkitoBio/goquery"
 	"github.com/andybalholm/cascadia"
 	"github.com/newsmd/newsmd/converter"
 	"github.com/newsmd/newsmd/crawler/internal/charset"
@@ -58,7 +57,7 @@ func Extract(page []byte, pageURL string, sites []*Site) (converter.Article, err
 		return converter.Article{}, fmt.Errorf("extract %q: %w", pageURL, ErrBadURL)
 	}
 	page = charset.Decoded(page)
-	doc, err := parseHTML(page)
+	t, err := parseHTML(page)
 	if err != nil {
 		return converter.Article{}, fmt.Errorf("extract %s: %w", u, err)
 	}
@@ -72,14 +71,14 @@ func Extract(page []byte, pageURL string, sites []*Site) (converter.Article, err
 	site := Find(sites, u)
 	if site != nil {
 		for _, l := range site.layouts {
-			a, err := site.extractLayout(page, doc, u, l)
+			a, err := site.extractLayout(page, t, u, l)
 			if err == nil {
 				return a, nil
 			}
 			failed(site.cfg.Name+"/"+l.cfg.Name, err)
 		}
 	}
-	a, err := fromGeneric(page, u, doc, site)
+	a, err := fromGeneric(page, u, t, site)
 	if err != nil {
 		failed("generic", err)
 		return converter.Article{}, ee
@@ -92,17 +91,17 @@ func Extract(page []byte, pageURL string, sites []*Site) (converter.Article, err
 	return a, nil
 }
 
-func (s *Site) extractLayout(raw []byte, doc *goquery.Document, u *url.URL, l layout) (converter.Article, error) {
+func (s *Site) extractLayout(raw []byte, t *tree, u *url.URL, l layout) (converter.Article, error) {
 	if l.hydration != nil && !bytes.Contains(raw, []byte(l.hydration.Variable)) {
 		// Far cheaper than any selector on the tree.
 		return converter.Article{}, fmt.Errorf("no script assigns %s", l.hydration.Variable)
 	}
-	if l.when != nil && l.when.MatchFirst(doc.Nodes[0]) == nil {
+	if l.when != nil && l.when.MatchFirst(t.doc.Nodes[0]) == nil {
 		return converter.Article{}, fmt.Errorf("page does not match %q", l.cfg.When)
 	}
-	p := &page{doc: doc}
+	p := &page{tree: t}
 	if l.hydration != nil {
-		h, err := findHydration(doc, l.hydration)
+		h, err := findHydration(t.scripts, l.hydration)
 		if err != nil {
 			return converter.Article{}, err
 		}
@@ -180,7 +179,7 @@ func (s *Site) extractLayout(raw []byte, doc *goquery.Document, u *url.URL, l la
 				lastErr = err
 				continue
 			}
-			prependGallery(body, doc, l, u)
+			prependGallery(body, t.doc, l, u)
 			a.Body, a.Truncated = body, truncated
 			if a.Image.URL != "" && a.Image.Caption == "" {
 				a.Image.Caption = s.captionInBody(body, u, a.Image.URL)

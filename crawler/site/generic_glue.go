@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/PuerkitoBio/goquery"
 	"github.com/newsmd/newsmd/converter"
 	"github.com/newsmd/newsmd/crawler/internal/timeparse"
 	"golang.org/x/net/html/atom"
@@ -16,8 +15,8 @@ import (
 // misses from the page's schema.org data and meta tags. Readability
 // changes doc (it drops scripts, among others): what the page says of
 // itself is read first.
-func fromGeneric(pageBytes []byte, u *url.URL, doc *goquery.Document, site *Site) (converter.Article, error) {
-	p := &page{doc: doc}
+func fromGeneric(pageBytes []byte, u *url.URL, t *tree, site *Site) (converter.Article, error) {
+	p := &page{tree: t}
 	var (
 		ogURL  = converter.CleanText(firstMeta(p, "og:url"))
 		names  = p.siteNames(site)
@@ -34,7 +33,7 @@ func fromGeneric(pageBytes []byte, u *url.URL, doc *goquery.Document, site *Site
 	keywords := cmp.Or(firstValue(p, "ldjson:keywords"), firstMeta(p, "keywords"))
 	ogImage := firstMeta(p, "og:image")
 
-	g, err := extractGeneric(pageBytes, doc.Nodes[0], u)
+	g, err := extractGeneric(pageBytes, t.doc.Nodes[0], u)
 	if err != nil {
 		return converter.Article{}, err
 	}

@@ -289,11 +289,11 @@ func BenchmarkExtractGeneric(b *testing.B) {
 // extractGenericPage parses page as Extract does and runs the generic
 // extractor on it.
 func extractGenericPage(page []byte, u *url.URL) (genericResult, error) {
-	doc, err := parseHTML(charset.Decoded(page))
+	t, err := parseHTML(charset.Decoded(page))
 	if err != nil {
 		return genericResult{}, err
 	}
-	return extractGeneric(page, doc.Nodes[0], u)
+	return extractGeneric(page, t.doc.Nodes[0], u)
 }
 
 // html is the body the generic extractor found, as HTML.

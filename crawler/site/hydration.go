@@ -1,30 +1,29 @@
 package site
 
 import (
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 
-	"github.com/PuerkitoBio/goquery"
 	"github.com/newsmd/newsmd/internal/config"
+	"golang.org/x/net/html"
 )
 
 // findHydration finds `<variable> = JSON.parse("…")` or `<variable> = {…}`
-// in the page's scripts and returns the value at path.
-func findHydration(doc *goquery.Document, h *config.Hydration) (map[string]any, error) {
+// in scripts and returns the value at path.
+func findHydration(scripts []*html.Node, h *config.Hydration) (map[string]any, error) {
 	var payload any
 	var lastErr error
-	doc.Find("script").EachWithBreak(func(_ int, s *goquery.Selection) bool {
-		code := s.Text()
+	for _, n := range scripts {
+		code := nodeText(n)
 		i := strings.Index(code, h.Variable)
 		if i < 0 {
-			return true
+			continue
 		}
 		rest := strings.TrimLeft(code[i+len(h.Variable):], " \t\r\n")
 		rest, ok := strings.CutPrefix(rest, "=")
 		if !ok {
-			return true
+			continue
 		}
 		rest = strings.TrimLeft(rest, " \t\r\n")
 		var raw string
@@ -32,20 +31,19 @@ func findHydration(doc *goquery.Document, h *config.Hydration) (map[string]any, 
 			lit, err := jsStringLiteral(strings.TrimLeft(r, " \t\r\n"))
 			if err != nil {
 				lastErr = fmt.Errorf("hydration %s: %w", h.Variable, err)
-				return true
+				continue
 			}
 			raw = lit
 		} else {
 			raw = rest
 		}
-		d := json.NewDecoder(strings.NewReader(raw))
-		d.UseNumber()
-		if err := d.Decode(&payload); err != nil {
+		if err := decodeFirst(raw, &payload); err != nil {
+			payload = nil
 			lastErr = fmt.Errorf("hydration %s: decode JSON: %w", h.Variable, err)
-			return true
+			continue
 		}
-		return false
-	})
+		break
+	}
 	if payload == nil {
 		if lastErr == nil {
 			lastErr = fmt.Errorf("hydration %s: no script assigns it", h.Variable)
@@ -82,53 +80,62 @@ func jsStringLiteral(s string) (string, error) {
 	}
 	quote := s[0]
 	var b strings.Builder
+	// Runs without escapes are copied whole.
+	start := 1
 	for i := 1; i < len(s); i++ {
 		c := s[i]
-		switch {
-		case c == quote:
-			return b.String(), nil
-		case c == '\\' && i+1 < len(s):
-			i++
-			switch e := s[i]; e {
-			case 'n':
-				b.WriteByte('\n')
-			case 't':
-				b.WriteByte('\t')
-			case 'r':
-				b.WriteByte('\r')
-			case 'b':
-				b.WriteByte('\b')
-			case 'f':
-				b.WriteByte('\f')
-			case 'v':
-				b.WriteByte('\v')
-			case '0':
-				b.WriteByte(0)
-			case 'x':
-				if i+2 >= len(s) {
-					return "", fmt.Errorf("short \\x escape")
-				}
-				v, err := strconv.ParseUint(s[i+1:i+3], 16, 8)
-				if err != nil {
-					return "", fmt.Errorf("bad \\x escape: %w", err)
-				}
-				b.WriteRune(rune(v))
-				i += 2
-			case 'u':
-				r, n, err := unicodeEscape(s[i+1:])
-				if err != nil {
-					return "", err
-				}
-				b.WriteRune(r)
-				i += n
-			case '\n':
-				// line continuation
-			default:
-				b.WriteByte(e)
-			}
-		default:
-			b.WriteByte(c)
+		if c != quote && c != '\\' {
+			continue
 		}
+		if b.Cap() == 0 {
+			b.Grow(len(s))
+		}
+		b.WriteString(s[start:i])
+		if c == quote {
+			return b.String(), nil
+		}
+		if i+1 >= len(s) {
+			break
+		}
+		i++
+		switch e := s[i]; e {
+		case 'n':
+			b.WriteByte('\n')
+		case 't':
+			b.WriteByte('\t')
+		case 'r':
+			b.WriteByte('\r')
+		case 'b':
+			b.WriteByte('\b')
+		case 'f':
+			b.WriteByte('\f')
+		case 'v':
+			b.WriteByte('\v')
+		case '0':
+			b.WriteByte(0)
+		case 'x':
+			if i+2 >= len(s) {
+				return "", fmt.Errorf("short \\x escape")
+			}
+			v, err := strconv.ParseUint(s[i+1:i+3], 16, 8)
+			if err != nil {
+				return "", fmt.Errorf("bad \\x escape: %w", err)
+			}
+			b.WriteRune(rune(v))
+			i += 2
+		case 'u':
+			r, n, err := unicodeEscape(s[i+1:])
+			if err != nil {
+				return "", err
+			}
+			b.WriteRune(r)
+			i += n
+		case '\n':
+			// line continuation
+		default:
+			b.WriteByte(e)
+		}
+		start = i + 1
 	}
 	return "", fmt.Errorf("unterminated string literal")
 }

@@ -1,11 +1,11 @@
 package site
 
 import (
-	"bytes"
 	"encoding/json"
 	"strconv"
+	"strings"
 
-	"github.com/PuerkitoBio/goquery"
+	"golang.org/x/net/html"
 )
 
 // schema.org types that describe an article.
@@ -19,15 +19,43 @@ func (p *page) article() map[string]any {
 		return p.ld
 	}
 	p.ldDone = true
-	p.doc.Find(`script[type="application/ld+json"]`).EachWithBreak(func(_ int, s *goquery.Selection) bool {
+	for _, n := range p.scripts {
+		if !isLDJSON(n) {
+			continue
+		}
+		code := nodeText(n)
+		if !mayHoldArticle(code) {
+			continue
+		}
 		var v any
-		if err := decodeLenient([]byte(s.Text()), &v); err != nil {
+		if err := decodeLenient(code, &v); err != nil {
+			continue
+		}
+		if p.ld = findArticle(v); p.ld != nil {
+			break
+		}
+	}
+	return p.ld
+}
+
+// isLDJSON reports whether the script n is an ld+json block: what
+// script[type="application/ld+json"] matches.
+func isLDJSON(n *html.Node) bool {
+	for _, a := range n.Attr {
+		if a.Key == "type" && a.Val == "application/ld+json" {
 			return true
 		}
-		p.ld = findArticle(v)
-		return p.ld == nil
-	})
-	return p.ld
+	}
+	return false
+}
+
+// mayHoldArticle reports whether an ld+json block can name an article
+// type: every one contains "Article", "BlogPosting" or "Report", unless
+// written with \u escapes. Blocks that cannot (breadcrumbs, the
+// publisher, the web site) are not decoded.
+func mayHoldArticle(code string) bool {
+	return strings.Contains(code, "Article") || strings.Contains(code, "BlogPosting") ||
+		strings.Contains(code, "Report") || strings.Contains(code, `\u`)
 }
 
 func findArticle(v any) map[string]any {
@@ -68,22 +96,35 @@ func isArticleType(v any) bool {
 }
 
 // decodeLenient decodes JSON that may hold raw control characters inside
-// strings, as some real ld+json blocks do: they are replaced by spaces
-// (tabs and newlines are white space in JSON anyway) before decoding.
-func decodeLenient(b []byte, v any) error {
-	b = bytes.TrimSpace(b)
-	if i := bytes.IndexFunc(b, func(r rune) bool { return r < 0x20 && r != '\n' && r != '\r' && r != '\t' }); i >= 0 || bytes.ContainsAny(b, "\n\r\t") {
-		b = bytes.Map(func(r rune) rune {
+// strings, as some real ld+json blocks do: when the block does not decode
+// as it is, they are replaced by spaces (tabs and newlines are white space
+// in JSON anyway, and raw inside a string make it invalid) and it is
+// decoded again. Only the first value counts.
+func decodeLenient(s string, v any) error {
+	s = strings.TrimSpace(s)
+	if err := decodeFirst(trimComment(s), v); err == nil {
+		return nil
+	}
+	if strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 }) {
+		s = strings.Map(func(r rune) rune {
 			if r < 0x20 {
 				return ' '
 			}
 			return r
-		}, b)
+		}, s)
 	}
-	// Some pages wrap the block in an HTML comment or CDATA.
-	b = bytes.TrimPrefix(b, []byte("<!--"))
-	b = bytes.TrimSuffix(b, []byte("-->"))
-	d := json.NewDecoder(bytes.NewReader(b))
+	return decodeFirst(trimComment(s), v)
+}
+
+// trimComment drops the HTML comment or CDATA some pages wrap a block in.
+func trimComment(s string) string {
+	return strings.TrimSuffix(strings.TrimPrefix(s, "<!--"), "-->")
+}
+
+// decodeFirst decodes the first JSON value of s into v, numbers as
+// json.Number.
+func decodeFirst(s string, v any) error {
+	d := json.NewDecoder(strings.NewReader(s))
 	d.UseNumber()
 	return d.Decode(v)
 }

@@ -16,15 +16,24 @@ import (
 // feed item's HTML) and returns the <body> holding it, with the limits of
 // parseHTML.
 func fragment(s string) (*html.Node, error) {
-	doc, err := parseHTML([]byte("<!DOCTYPE html><html><head></head><body>" + s + "</body></html>"))
+	t, err := parseHTML([]byte("<!DOCTYPE html><html><head></head><body>" + s + "</body></html>"))
 	if err != nil {
 		return nil, fmt.Errorf("parse body: %w", err)
 	}
-	body := doc.Find("body")
+	body := t.doc.Find("body")
 	if body.Length() == 0 {
 		return nil, fmt.Errorf("parse body: %w: no <body>", ErrMalformedPage)
 	}
 	return body.Nodes[0], nil
+}
+
+// nodeText is the text under n: the one text node n holds (a script's
+// code), uncopied, or else the text of all of them.
+func nodeText(n *html.Node) string {
+	if c := n.FirstChild; c != nil && c.NextSibling == nil && c.Type == html.TextNode {
+		return c.Data
+	}
+	return goquery.NewDocumentFromNode(n).Text()
 }
 
 // element is a new element a.
@@ -70,12 +79,22 @@ const (
 	maxNesting  = 5_000_000
 )
 
+// tree is a parsed page: its document, and the elements extraction reads
+// wherever they are, in page order, collected by the walk that measures
+// the page's nesting so that no source walks the whole page for them.
+type tree struct {
+	doc *goquery.Document
+	// scripts are the <script> elements, metas the <meta> elements with a
+	// content attribute.
+	scripts, metaTags []*html.Node
+}
+
 // parseHTML parses a page. Its errors wrap ErrMalformedPage: the parser
 // rejects elements nested more than 512 deep; parseHTML rejects more than
 // maxElements elements before parsing (tokenizing takes time in
 // proportion to the size, whatever the shape), and a nesting (the sum
 // over elements of their depth) over maxNesting after it.
-func parseHTML(page []byte) (*goquery.Document, error) {
+func parseHTML(page []byte) (*tree, error) {
 	// A start tag takes three bytes at least ("<p>"): a smaller page
 	// cannot hold too many, and is spared the extra pass.
 	if len(page) > 3*maxElements && countElements(page, maxElements) > maxElements {
@@ -85,10 +104,11 @@ func parseHTML(page []byte) (*goquery.Document, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformedPage, err)
 	}
-	if n := nesting(doc, 0); n > maxNesting {
+	t := &tree{doc: goquery.NewDocumentFromNode(doc)}
+	if n := t.walk(doc, 0); n > maxNesting {
 		return nil, fmt.Errorf("%w: elements nested too deep (total depth %d, limit %d)", ErrMalformedPage, n, maxNesting)
 	}
-	return goquery.NewDocumentFromNode(doc), nil
+	return t, nil
 }
 
 // countElements counts the start tags of page, up to one more than limit.
@@ -106,15 +126,33 @@ func countElements(page []byte, limit int) int {
 	return n
 }
 
-// nesting is the sum over the elements under n of their depth, n being at
-// depth.
-func nesting(n *html.Node, depth int) int {
+// walk collects the scripts and metas under n, n being at depth, and
+// returns the nesting under n: the sum over its elements of their depth.
+func (t *tree) walk(n *html.Node, depth int) int {
 	sum := 0
 	if n.Type == html.ElementNode {
 		sum = depth
+		// By name, as a CSS type selector matches: also in SVG.
+		switch n.Data {
+		case "script":
+			t.scripts = append(t.scripts, n)
+		case "meta":
+			if hasAttr(n, "content") {
+				t.metaTags = append(t.metaTags, n)
+			}
+		}
 	}
 	for c := n.FirstChild; c != nil; c = c.NextSibling {
-		sum += nesting(c, depth+1)
+		sum += t.walk(c, depth+1)
 	}
 	return sum
+}
+
+func hasAttr(n *html.Node, key string) bool {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return true
+		}
+	}
+	return false
 }

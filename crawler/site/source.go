@@ -87,7 +87,7 @@ func parseSource(raw string) (source, error) {
 // page is a parsed page with the structured data found on it, computed
 // once and shared by every source.
 type page struct {
-	doc       *goquery.Document
+	*tree
 	ld        map[string]any
 	ldDone    bool
 	hydration map[string]any
@@ -159,8 +159,6 @@ func (p *page) first(src source) string {
 	return ""
 }
 
-var metaSel = cascadia.MustCompile("meta[content]")
-
 // metas maps the lowercased name (or property, or itemprop) of every
 // <meta> to its contents, in page order. It is built once per page.
 func (p *page) metas() map[string][]string {
@@ -168,7 +166,7 @@ func (p *page) metas() map[string][]string {
 		return p.meta
 	}
 	p.meta = map[string][]string{}
-	for _, n := range metaSel.MatchAll(p.doc.Nodes[0]) {
+	for _, n := range p.metaTags {
 		var name, content string
 		for _, a := range n.Attr {
 			switch a.Key {
