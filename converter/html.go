@@ -17,7 +17,7 @@ import (
 // images get their real URL, URLs become absolute and rewritten, figures
 // become an image followed by an italic caption, embeds become links, and
 // emphasis is arranged so that it still renders next to CJK punctuation.
-func normalizeBody(root *html.Node, base *url.URL, rewrites []Rewrite) {
+func normalizeBody(root *html.Node, base *url.URL, rw *rewriter) {
 	unwrapNoscript(root)
 	var imgs, links, embeds, emphasis []*html.Node
 	walk(root, func(n *html.Node) {
@@ -40,7 +40,7 @@ func normalizeBody(root *html.Node, base *url.URL, rewrites []Rewrite) {
 		}
 	})
 	for _, n := range imgs {
-		fixImage(n, base, rewrites)
+		fixImage(n, base, rw)
 	}
 	for _, n := range links {
 		fixLink(n, base)
@@ -192,21 +192,54 @@ func rewriteURL(u string, rewrites []Rewrite) string {
 	return u
 }
 
+// rewriter applies rewrites and remembers what it made of each URL: one
+// render asks for an image's URL up to three times (does the body show
+// the lead image, the image itself, the front matter), and the regular
+// expressions are a good part of the work.
+type rewriter struct {
+	rules []Rewrite
+	done  map[string]string
+}
+
+func newRewriter(rules []Rewrite) *rewriter {
+	return &rewriter{rules: rules, done: map[string]string{}}
+}
+
+func (rw *rewriter) rewrite(u string) string {
+	if len(rw.rules) == 0 {
+		return u
+	}
+	if v, ok := rw.done[u]; ok {
+		return v
+	}
+	v := rewriteURL(u, rw.rules)
+	rw.done[u] = v
+	return v
+}
+
+// key is ImageKey(u, rw.rules).
+func (rw *rewriter) key(u string) string {
+	if u == "" {
+		return ""
+	}
+	return withoutQuery(rw.rewrite(u))
+}
+
 // normalizeImageURL is the URL an image src ends up with in the post.
-func normalizeImageURL(base *url.URL, raw string, rewrites []Rewrite) string {
+func normalizeImageURL(base *url.URL, raw string, rw *rewriter) string {
 	u := ResolveURL(base, raw)
 	if u == "" {
 		return ""
 	}
-	return rewriteURL(u, rewrites)
+	return rw.rewrite(u)
 }
 
 // fileNameAlt matches alt text that is only an image's file name
 // ("hui_rui_file7do03ikbgjlx6sv7am9_Medium.jpg").
 var fileNameAlt = regexp.MustCompile(`(?i)^[^\s/]+\.(?:jpe?g|png|gif|webp|avif|bmp|svg)$`)
 
-func fixImage(n *html.Node, base *url.URL, rewrites []Rewrite) {
-	u := normalizeImageURL(base, ImageURL(n), rewrites)
+func fixImage(n *html.Node, base *url.URL, rw *rewriter) {
+	u := normalizeImageURL(base, ImageURL(n), rw)
 	if u == "" {
 		removeNode(n)
 		return

@@ -92,7 +92,8 @@ func (c *Converter) Render(a Article) (Post, error) {
 		// YAML timestamps and YYYY-MM-DD file names have four-digit years.
 		return Post{}, fmt.Errorf("%w: %s", ErrNoDate, a.Published)
 	}
-	body, err := c.Markdown(a)
+	rw := newRewriter(c.opts.Rewrites)
+	body, err := c.markdown(a, rw)
 	if err != nil {
 		return Post{}, err
 	}
@@ -108,7 +109,7 @@ func (c *Converter) Render(a Article) (Post, error) {
 		// written.
 		text = hugoShortcodes.Replace(text)
 	}
-	fm, err := c.frontMatter(a, base, title, liquid)
+	fm, err := c.frontMatter(a, base, title, liquid, rw)
 	if err != nil {
 		return Post{}, err
 	}
@@ -125,6 +126,10 @@ func (c *Converter) Render(a Article) (Post, error) {
 // body does not show it already. The result ends in one newline, or is
 // empty.
 func (c *Converter) Markdown(a Article) (string, error) {
+	return c.markdown(a, newRewriter(c.opts.Rewrites))
+}
+
+func (c *Converter) markdown(a Article, rw *rewriter) (string, error) {
 	base, _ := url.Parse(a.URL)
 	root := &html.Node{Type: html.ElementNode, Data: "div", DataAtom: atom.Div}
 	if a.Body != nil {
@@ -149,8 +154,8 @@ func (c *Converter) Markdown(a Article) (string, error) {
 			root.AppendChild(n)
 		}
 	}
-	if img := ResolveURL(base, a.Image.URL); img != "" && !showsImage(root, base, img, c.opts.Rewrites) {
-		lead := rewriteURL(img, c.opts.Rewrites)
+	if img := ResolveURL(base, a.Image.URL); img != "" && !showsImage(root, base, img, rw) {
+		lead := rw.rewrite(img)
 		fig := &html.Node{Type: html.ElementNode, Data: "figure", DataAtom: atom.Figure}
 		fig.AppendChild(&html.Node{Type: html.ElementNode, Data: "img", DataAtom: atom.Img,
 			Attr: []html.Attribute{{Key: "src", Val: lead}, {Key: "alt", Val: CleanText(a.Image.Caption)}}})
@@ -161,7 +166,7 @@ func (c *Converter) Markdown(a Article) (string, error) {
 		}
 		root.InsertBefore(fig, root.FirstChild)
 	}
-	normalizeBody(root, base, c.opts.Rewrites)
+	normalizeBody(root, base, rw)
 	out, err := c.md.ConvertNode(root, converter.WithDomain(a.URL))
 	if err != nil {
 		return "", fmt.Errorf("convert body of %s: %w", a.URL, err)
@@ -178,12 +183,12 @@ func (c *Converter) Markdown(a Article) (string, error) {
 
 // showsImage reports whether the body already has the image u, an
 // absolute URL, as ImageKey compares them.
-func showsImage(root *html.Node, base *url.URL, u string, rewrites []Rewrite) bool {
-	want := ImageKey(u, rewrites)
+func showsImage(root *html.Node, base *url.URL, u string, rw *rewriter) bool {
+	want := rw.key(u)
 	found := false
 	walk(root, func(n *html.Node) {
 		if !found && n.Type == html.ElementNode && n.DataAtom == atom.Img {
-			found = ImageKey(ResolveURL(base, ImageURL(n)), rewrites) == want
+			found = rw.key(ResolveURL(base, ImageURL(n))) == want
 		}
 	})
 	return found
@@ -197,7 +202,7 @@ const dateLayout = "2006-01-02T15:04:05.999Z07:00"
 // the profile's order.
 // noLiquid adds "render_with_liquid: false" for bodies that Liquid would
 // garble.
-func (c *Converter) frontMatter(a Article, base *url.URL, title string, noLiquid bool) ([]byte, error) {
+func (c *Converter) frontMatter(a Article, base *url.URL, title string, noLiquid bool, rw *rewriter) ([]byte, error) {
 	o := c.opts
 	date := a.Published.In(o.Location).Format(dateLayout)
 	m := &yaml.Node{Kind: yaml.MappingNode}
@@ -277,7 +282,7 @@ func (c *Converter) frontMatter(a Article, base *url.URL, title string, noLiquid
 				add(e, flowList(a.Keywords))
 			}
 		case "image":
-			if u := normalizeImageURL(base, a.Image.URL, o.Rewrites); u != "" {
+			if u := normalizeImageURL(base, a.Image.URL, rw); u != "" {
 				add(e, str(u))
 			}
 		case "image_caption":

@@ -77,7 +77,11 @@ func ImageKey(u string, rewrites []Rewrite) string {
 	if u == "" {
 		return ""
 	}
-	u = rewriteURL(u, rewrites)
+	return withoutQuery(rewriteURL(u, rewrites))
+}
+
+// withoutQuery is u without its query and fragment.
+func withoutQuery(u string) string {
 	if i := strings.IndexAny(u, "?#"); i >= 0 {
 		return u[:i]
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"testing"
+	"time"
 
 	htmltomarkdown "github.com/JohannesKaufmann/html-to-markdown/v2"
 	"github.com/newsmd/newsmd/converter"
@@ -116,5 +117,54 @@ func BenchmarkParseFloor(b *testing.B) {
 		if _, err := html.Parse(bytes.NewReader(page)); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkSideBySide runs, in every iteration, extract + render of each
+// bench page, the floor of BenchmarkParseAndConvertFloor and html.Parse of
+// the page, one after the other, and reports their times and ratios:
+// measured moments apart, the ratios hold on a noisy machine where
+// separate benchmarks, seconds apart, drift by a third.
+func BenchmarkSideBySide(b *testing.B) {
+	for _, p := range benchPages {
+		b.Run(p.name, func(b *testing.B) {
+			page, url := benchPage(b, p.file, p.url)
+			sites := testSites(b)
+			conv := testConverter(b, sites, converter.ProfileJekyll)
+			a, err := Extract(page, url, sites)
+			if err != nil {
+				b.Fatal(err)
+			}
+			body := a.HTML()
+			var er, floor, parse time.Duration
+			for b.Loop() {
+				t0 := time.Now()
+				a, err := Extract(page, url, sites)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := conv.Render(a); err != nil {
+					b.Fatal(err)
+				}
+				t1 := time.Now()
+				if _, err := html.Parse(bytes.NewReader(page)); err != nil {
+					b.Fatal(err)
+				}
+				t2 := time.Now()
+				if _, err := htmltomarkdown.ConvertString(body); err != nil {
+					b.Fatal(err)
+				}
+				t3 := time.Now()
+				er += t1.Sub(t0)
+				parse += t2.Sub(t1)
+				floor += t3.Sub(t1)
+			}
+			n := float64(b.N)
+			b.ReportMetric(float64(er.Nanoseconds())/n, "er-ns/op")
+			b.ReportMetric(float64(floor.Nanoseconds())/n, "floor-ns/op")
+			b.ReportMetric(float64(parse.Nanoseconds())/n, "parse-ns/op")
+			b.ReportMetric(float64(er)/float64(floor), "er/floor")
+			b.ReportMetric(float64(er)/float64(parse), "er/parse")
+		})
 	}
 }

@@ -21,8 +21,8 @@ import (
 // strips invisible watermarks, in place. It reports whether a paywall
 // prompt was found.
 func (s *Site) cleanBody(root *html.Node, l layout) (bool, error) {
+	removeNoise(root)
 	body := goquery.NewDocumentFromNode(root).Selection
-	body.FindMatcher(noise).Remove()
 	for _, g := range slices.Concat(s.remove, l.remove) {
 		body.FindMatcher(g).Remove()
 	}
@@ -33,7 +33,7 @@ func (s *Site) cleanBody(root *html.Node, l layout) (bool, error) {
 			sel.Remove()
 		}
 	}
-	if len(s.cfg.PaywallText) > 0 {
+	if len(s.cfg.PaywallText) > 0 && containsAny(body.Text(), s.cfg.PaywallText) {
 		body.Find("p, div, span").Each(func(_ int, e *goquery.Selection) {
 			t := e.Text()
 			for _, marker := range s.cfg.PaywallText {
@@ -51,10 +51,49 @@ func (s *Site) cleanBody(root *html.Node, l layout) (bool, error) {
 		unshuffle(body, l.cfg.Unshuffle)
 	}
 	stripHidden(root)
-	if strings.TrimFunc(body.Text(), isBlank) == "" && body.Find("img").Length() == 0 {
+	if !showsSomething(root) {
 		return false, fmt.Errorf("body is empty after removing noise")
 	}
 	return truncated, nil
+}
+
+// removeNoise removes the noise elements under root (not root itself).
+func removeNoise(root *html.Node) {
+	for c := root.FirstChild; c != nil; {
+		next := c.NextSibling
+		if c.Type == html.ElementNode && noise[c.Data] {
+			root.RemoveChild(c)
+		} else {
+			removeNoise(c)
+		}
+		c = next
+	}
+}
+
+// containsAny reports whether s contains any of subs.
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// showsSomething reports whether the nodes under root show a reader
+// anything: text that is not blank, or an image.
+func showsSomething(root *html.Node) bool {
+	for c := root.FirstChild; c != nil; c = c.NextSibling {
+		switch {
+		case c.Type == html.TextNode && strings.IndexFunc(c.Data, func(r rune) bool { return !isBlank(r) }) >= 0:
+			return true
+		case c.Type == html.ElementNode && c.Data == "img":
+			return true
+		case showsSomething(c):
+			return true
+		}
+	}
+	return false
 }
 
 // isBlank reports whether r shows nothing to a reader.

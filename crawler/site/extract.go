@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/andybalholm/cascadia"
 	"github.com/newsmd/newsmd/converter"
 	"github.com/newsmd/newsmd/crawler/internal/charset"
 	"github.com/newsmd/newsmd/crawler/internal/httpurl"
@@ -45,8 +44,13 @@ var ErrBadURL = httpurl.ErrBadURL
 // help.
 var ErrMalformedPage = errors.New("page cannot be parsed")
 
-// noise is removed from every body, whatever the rules say.
-var noise = cascadia.MustCompile("script, style, template, button, form, input, select, textarea, svg, link, meta, object, canvas, dialog")
+// noise names the elements removed from every body, whatever the rules
+// say. They are found by name, as CSS type selectors find them.
+var noise = map[string]bool{
+	"script": true, "style": true, "template": true, "button": true, "form": true, "input": true,
+	"select": true, "textarea": true, "svg": true, "link": true, "meta": true, "object": true,
+	"canvas": true, "dialog": true,
+}
 
 // Extract takes the article out of page, fetched from pageURL. It uses the
 // layouts of the site pageURL belongs to, in order, then the generic
