@@ -205,6 +205,8 @@ func newRewriter(rules []Rewrite) *rewriter {
 	return &rewriter{rules: rules, done: map[string]string{}}
 }
 
+// rewrite is u after the rules; a rewriter without a memo (done is nil)
+// works them out every time.
 func (rw *rewriter) rewrite(u string) string {
 	if len(rw.rules) == 0 {
 		return u
@@ -213,7 +215,9 @@ func (rw *rewriter) rewrite(u string) string {
 		return v
 	}
 	v := rewriteURL(u, rw.rules)
-	rw.done[u] = v
+	if rw.done != nil {
+		rw.done[u] = v
+	}
 	return v
 }
 
@@ -222,7 +226,11 @@ func (rw *rewriter) key(u string) string {
 	if u == "" {
 		return ""
 	}
-	return withoutQuery(rw.rewrite(u))
+	u = rw.rewrite(u)
+	if i := strings.IndexAny(u, "?#"); i >= 0 {
+		return u[:i]
+	}
+	return u
 }
 
 // normalizeImageURL is the URL an image src ends up with in the post.

@@ -90,17 +90,20 @@ func CleanText(s string) string {
 	if cleanAlready(s) {
 		return s
 	}
+	return cleanText(s)
+}
+
+// cleanText is CleanText, rune by rune.
+func cleanText(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	space := false
 	for _, r := range s {
 		switch {
-		case r == utf8.RuneError:
-			continue
 		case unicode.IsSpace(r):
 			space = b.Len() > 0
 			continue
-		case Control(r) || Invisible(r) || unicode.Is(unicode.Cf, r):
+		case dropped(r):
 			continue
 		}
 		if space {
@@ -112,34 +115,31 @@ func CleanText(s string) string {
 	return b.String()
 }
 
-// cleanAlready reports whether CleanText(s) is s: most fields are, and
-// need no copy. It is false for anything but printable ASCII (whose only
-// white space is single spaces inside) and runes of the common CJK and
-// Latin planes that are not white space, controls, invisibles or format
-// characters.
+// dropped reports whether CleanText drops r, which is not white space:
+// broken UTF-8 (and U+FFFD, which it decodes to), control, invisible and
+// format characters.
+func dropped(r rune) bool {
+	return r == utf8.RuneError || Control(r) || Invisible(r) || unicode.Is(unicode.Cf, r)
+}
+
+// cleanAlready reports whether CleanText(s) is s, which most fields are:
+// nothing dropped, and no white space but single spaces inside. It spares
+// them a copy.
 func cleanAlready(s string) bool {
-	if s == "" {
-		return true
-	}
-	if s[0] == ' ' || s[len(s)-1] == ' ' {
+	if s != "" && (s[0] == ' ' || s[len(s)-1] == ' ') {
 		return false
 	}
 	prevSpace := false
 	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c < 0x20 || c == 0x7f || (c == ' ' && prevSpace) {
-				return false
-			}
-			prevSpace = c == ' '
-			i++
-			continue
+		r, size := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(s[i:])
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError || unicode.IsSpace(r) || Control(r) || Invisible(r) || unicode.Is(unicode.Cf, r) {
+		space := r == ' '
+		if space && prevSpace || !space && (unicode.IsSpace(r) || dropped(r)) {
 			return false
 		}
-		prevSpace = false
+		prevSpace = space
 		i += size
 	}
 	return true

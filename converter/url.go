@@ -74,16 +74,5 @@ func escapeInvalidUTF8(s string) string {
 // and the crawler to find the lead image's caption in the body, so both
 // take the same picture for the lead image.
 func ImageKey(u string, rewrites []Rewrite) string {
-	if u == "" {
-		return ""
-	}
-	return withoutQuery(rewriteURL(u, rewrites))
-}
-
-// withoutQuery is u without its query and fragment.
-func withoutQuery(u string) string {
-	if i := strings.IndexAny(u, "?#"); i >= 0 {
-		return u[:i]
-	}
-	return u
+	return (&rewriter{rules: rewrites}).key(u)
 }
