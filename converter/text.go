@@ -131,16 +131,29 @@ func cleanAlready(s string) bool {
 	}
 	prevSpace := false
 	for i := 0; i < len(s); {
-		r, size := rune(s[i]), 1
-		if r >= utf8.RuneSelf {
-			r, size = utf8.DecodeRuneInString(s[i:])
+		if c := s[i]; c < utf8.RuneSelf {
+			if c == ' ' && prevSpace || c != ' ' && !asciiKept[c] {
+				return false
+			}
+			prevSpace = c == ' '
+			i++
+			continue
 		}
-		space := r == ' '
-		if space && prevSpace || !space && (unicode.IsSpace(r) || dropped(r)) {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if unicode.IsSpace(r) || dropped(r) {
 			return false
 		}
-		prevSpace = space
+		prevSpace = false
 		i += size
 	}
 	return true
 }
+
+// asciiKept says which ASCII characters CleanText keeps as they are: the
+// same rule, worked out once.
+var asciiKept = func() (kept [utf8.RuneSelf]bool) {
+	for c := range kept {
+		kept[c] = !unicode.IsSpace(rune(c)) && !dropped(rune(c))
+	}
+	return kept
+}()
