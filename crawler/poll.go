@@ -87,7 +87,15 @@ func (r *Runner) cycle(ctx context.Context, onlyDue bool) (Summary, error) {
 		return sum, err
 	}
 	for _, commit := range commits {
-		if err := commit(ctx); err != nil {
+		err := commit(ctx)
+		if errors.Is(err, ErrClaimLost) {
+			// Another worker polls the feed now and keeps its own
+			// validators; ours were only an optimisation.
+			r.dep.Metrics.add("newsmd_claims_lost_total", 1, "kind", "feed")
+			r.dep.Log.Warn("feed taken over by another worker while its state was saved", "error", err)
+			continue
+		}
+		if err != nil {
 			return sum, err
 		}
 	}

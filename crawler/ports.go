@@ -2,6 +2,7 @@ package crawler
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/newsmd/newsmd/crawler/site"
@@ -41,12 +42,22 @@ type Claim struct {
 // why not). Publish writes the post durably and marks the story written;
 // Fail ends the claim with a failed attempt, to retry from retryAt unless
 // permanent; Release ends it without one (the run is stopping).
+//
+// A claim outlives its lease until another worker takes the story over.
+// When that has happened, Publish, Fail and Release return an error that
+// wraps ErrClaimLost, and nothing was written: the story is the other
+// worker's now, and losing it stops nothing.
 type Claims interface {
 	Claim(ctx context.Context, k Key, force bool, now time.Time) (Claim, error)
 	Publish(ctx context.Context, k Key, name string, content []byte) (path string, err error)
 	Fail(ctx context.Context, k Key, reason string, permanent bool, retryAt time.Time) error
 	Release(ctx context.Context, k Key) error
 }
+
+// ErrClaimLost is wrapped by the ports' errors when this worker no longer
+// holds what it claimed (a story, a feed): its lease ran out and another
+// worker took it over.
+var ErrClaimLost = errors.New("claim taken over by another worker after its lease ran out")
 
 // Failures remembers stories that failed: NoteFailure records a failure
 // of the story with canonical URL url, keeping feedCopy (the feed item, as
@@ -71,7 +82,8 @@ type FeedState struct {
 }
 
 // FeedStates keeps feeds' validators and schedule. ClaimFeed returns false
-// when another worker is polling the feed.
+// when another worker is polling the feed; ReleaseFeed's error wraps
+// ErrClaimLost when another worker took the feed over meanwhile.
 type FeedStates interface {
 	ClaimFeed(ctx context.Context, feedURL string, now time.Time) (FeedState, bool, error)
 	ReleaseFeed(ctx context.Context, feedURL string, st FeedState) error

@@ -3,6 +3,7 @@ package crawler
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -28,11 +29,13 @@ type memClaims struct {
 	since    map[string]time.Time
 	copies   map[string][]byte
 	feeds    map[string]FeedState
+	lost     map[string]bool // URLs whose claim another worker took over
 }
 
 func newMemClaims() *memClaims {
 	return &memClaims{attempts: map[string]int{}, state: map[string]string{}, retryAt: map[string]time.Time{},
-		posts: map[string]string{}, since: map[string]time.Time{}, copies: map[string][]byte{}, feeds: map[string]FeedState{}}
+		posts: map[string]string{}, since: map[string]time.Time{}, copies: map[string][]byte{}, feeds: map[string]FeedState{},
+		lost: map[string]bool{}}
 }
 
 func (m *memClaims) Claim(_ context.Context, k Key, force bool, now time.Time) (Claim, error) {
@@ -51,6 +54,9 @@ func (m *memClaims) Claim(_ context.Context, k Key, force bool, now time.Time) (
 func (m *memClaims) Publish(_ context.Context, k Key, name string, content []byte) (string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.lost[k.URL] {
+		return "", fmt.Errorf("publish %s: %w", k.URL, ErrClaimLost)
+	}
 	m.state[k.URL], m.posts[k.URL] = "written", string(content)
 	return name, nil
 }
@@ -58,6 +64,9 @@ func (m *memClaims) Publish(_ context.Context, k Key, name string, content []byt
 func (m *memClaims) Fail(_ context.Context, k Key, reason string, permanent bool, retryAt time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.lost[k.URL] {
+		return fmt.Errorf("mark failed %s: %w", k.URL, ErrClaimLost)
+	}
 	m.attempts[k.URL]++
 	m.state[k.URL], m.retryAt[k.URL] = "failed", retryAt
 	if permanent {
@@ -66,7 +75,14 @@ func (m *memClaims) Fail(_ context.Context, k Key, reason string, permanent bool
 	return nil
 }
 
-func (m *memClaims) Release(context.Context, Key) error { return nil }
+func (m *memClaims) Release(_ context.Context, k Key) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.lost[k.URL] {
+		return fmt.Errorf("release %s: %w", k.URL, ErrClaimLost)
+	}
+	return nil
+}
 
 func (m *memClaims) NoteFailure(_ context.Context, url string, now time.Time, feedCopy []byte) (time.Time, []byte, error) {
 	m.mu.Lock()
@@ -89,6 +105,9 @@ func (m *memClaims) ClaimFeed(_ context.Context, feedURL string, _ time.Time) (F
 func (m *memClaims) ReleaseFeed(_ context.Context, feedURL string, st FeedState) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.lost[feedURL] {
+		return fmt.Errorf("release feed %s: %w", feedURL, ErrClaimLost)
+	}
 	m.feeds[feedURL] = st
 	return nil
 }
@@ -319,4 +338,87 @@ func (t rewriteTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	req = req.Clone(req.Context())
 	req.URL.Scheme, req.URL.Host = "http", strings.TrimPrefix(t.to, "http://")
 	return t.base.RoundTrip(req)
+}
+
+// TestClaimLostStopsNothing: a story whose claim another worker took over
+// (its lease ran out) is left to that worker, whether it was being
+// written or marked failed, and the run goes on; so does a feed whose
+// lease was lost before its state was saved.
+func TestClaimLostStopsNothing(t *testing.T) {
+	const base = "https://www.zaobao.com/realtime/china/story20240301-"
+	mux := http.NewServeMux()
+	mux.HandleFunc("/rss", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("ETag", `"v1"`)
+		var items strings.Builder
+		for i := 1; i <= 3; i++ {
+			fmt.Fprintf(&items, `<item><title>新闻%d</title><link>%s%d</link><pubDate>Fri, 01 Mar 2024 07:00:00 GMT</pubDate>
+<description><![CDATA[<p>第%d则的全文。</p>]]></description></item>`, i, base, i, i)
+		}
+		io.WriteString(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>`+items.String()+`</channel></rss>`)
+	})
+	r, mem, _, srv := testRunner(t, mux, config.Feed{Name: "china", URL: "/rss"})
+	// Pages 1 and 3 are gone (written from the feed's copy); page 2
+	// fails transiently (marked failed).
+	pages := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "-2") {
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	t.Cleanup(pages.Close)
+	r.dep.Fetcher.SetBaseTransport(rewriteTransport{to: pages.URL, base: http.DefaultTransport})
+	metrics := &Metrics{}
+	r.dep.Metrics = metrics
+	var logs strings.Builder
+	r.dep.Log = slog.New(slog.NewTextHandler(&logs, nil))
+
+	// The first poll's state is saved; the lease on the feed is lost
+	// while its stories are processed, so saving its validators fails.
+	feedURL := srv.URL + "/rss"
+	states := &loseFeedAfterPoll{memClaims: mem, feedURL: feedURL}
+	r.dep.States = states
+	mem.lost[base+"1"], mem.lost[base+"2"] = true, true
+
+	sum, err := r.Once(t.Context())
+	if err != nil {
+		t.Fatalf("a lost claim stopped the run: %v", err)
+	}
+	if sum.Written != 1 || sum.Elsewhere != 2 || sum.Failed != 0 {
+		t.Errorf("summary %v: want 1 written, 2 left to another worker, none failed", sum)
+	}
+	if mem.state[base+"3"] != "written" || mem.state[base+"1"] != "" || mem.state[base+"2"] != "" {
+		t.Errorf("states %v: want only story 3 written, the others left as the other worker has them", mem.state)
+	}
+	if mem.feeds[feedURL].ETag != "" {
+		t.Errorf("validators %q saved by a worker that lost the feed", mem.feeds[feedURL].ETag)
+	}
+	var b strings.Builder
+	metrics.WriteTo(&b)
+	for _, want := range []string{`newsmd_claims_lost_total{kind="story"} 2`, `newsmd_claims_lost_total{kind="feed"} 1`} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("metrics lack %s:\n%s", want, b.String())
+		}
+	}
+	if n := strings.Count(logs.String(), `taken over by another worker; left to it"`) + strings.Count(logs.String(), `msg="feed taken over`); n != 3 {
+		t.Errorf("%d warnings of a takeover, want 3:\n%s", n, logs.String())
+	}
+}
+
+// loseFeedAfterPoll is memClaims whose feed is taken over by another
+// worker right after its poll: the save at the poll succeeds, later ones
+// find the feed lost.
+type loseFeedAfterPoll struct {
+	*memClaims
+	feedURL string
+	saves   int
+}
+
+func (l *loseFeedAfterPoll) ReleaseFeed(ctx context.Context, feedURL string, st FeedState) error {
+	if feedURL == l.feedURL {
+		if l.saves++; l.saves > 1 {
+			return fmt.Errorf("release feed %s: %w", feedURL, ErrClaimLost)
+		}
+	}
+	return l.memClaims.ReleaseFeed(ctx, feedURL, st)
 }

@@ -96,8 +96,21 @@ func (r *Runner) Identify(raw string) (Key, *site.Site, error) {
 }
 
 // story handles one story. The error is for failures that must stop the
-// run (the store); the story's own failures are in the Result.
+// run (the store); the story's own failures are in the Result. A claim
+// lost on the way (its lease ran out and another worker took the story
+// over) leaves the story to that worker.
 func (r *Runner) story(ctx context.Context, it feed.Item, force bool) (Result, error) {
+	res, err := r.claimAndWrite(ctx, it, force)
+	if errors.Is(err, ErrClaimLost) {
+		r.dep.Metrics.add("newsmd_claims_lost_total", 1, "kind", "story")
+		r.dep.Log.Warn("story taken over by another worker; left to it", "article_url", res.URL, "error", err,
+			"hint", "the story took longer than crawl.lease; raise crawl.lease if this repeats")
+		return Result{URL: res.URL, Outcome: Elsewhere}, nil
+	}
+	return res, err
+}
+
+func (r *Runner) claimAndWrite(ctx context.Context, it feed.Item, force bool) (Result, error) {
 	res := Result{URL: it.URL}
 	k, rules, err := r.Identify(it.URL)
 	if err != nil {
@@ -134,7 +147,7 @@ func (r *Runner) story(ctx context.Context, it feed.Item, force bool) (Result, e
 		// attempt does not count.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
 		defer cancel()
-		if ferr := r.dep.Claims.Release(rctx, k); ferr != nil {
+		if ferr := r.dep.Claims.Release(rctx, k); ferr != nil && !errors.Is(ferr, ErrClaimLost) {
 			r.dep.Log.Warn("could not release an interrupted story", "article_url", k.URL, "error", ferr)
 		}
 		return Result{URL: k.URL}, nil
@@ -175,6 +188,9 @@ func (r *Runner) publish(ctx context.Context, k Key, article converter.Article, 
 		return res, nil
 	}
 	path, err := r.dep.Claims.Publish(ctx, k, post.Name, post.Content)
+	if errors.Is(err, ErrClaimLost) {
+		return res, err
+	}
 	if err != nil {
 		// A full disk or a failing store stops the run: every following
 		// story would fail the same way.

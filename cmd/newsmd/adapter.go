@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/newsmd/newsmd/crawler"
@@ -42,8 +43,16 @@ var claimStatus = map[store.Outcome]crawler.ClaimStatus{
 	store.NotDue:        crawler.NotDue,
 }
 
+// lost maps the store's "not the owner" to the crawler's lost claim.
+func lost(err error) error {
+	if errors.Is(err, store.ErrNotOwner) {
+		return fmt.Errorf("%w: %w", crawler.ErrClaimLost, err)
+	}
+	return err
+}
+
 func (a *storeAdapter) Release(ctx context.Context, k crawler.Key) error {
-	return a.st.Release(ctx, a.id(k), a.owner)
+	return lost(a.st.Release(ctx, a.id(k), a.owner))
 }
 
 func (a *storeAdapter) NoteFailure(ctx context.Context, url string, now time.Time, feedCopy []byte) (time.Time, []byte, error) {
@@ -52,11 +61,12 @@ func (a *storeAdapter) NoteFailure(ctx context.Context, url string, now time.Tim
 }
 
 func (a *storeAdapter) Publish(ctx context.Context, k crawler.Key, name string, content []byte) (string, error) {
-	return a.st.Publish(ctx, a.id(k), a.owner, name, content)
+	path, err := a.st.Publish(ctx, a.id(k), a.owner, name, content)
+	return path, lost(err)
 }
 
 func (a *storeAdapter) Fail(ctx context.Context, k crawler.Key, reason string, permanent bool, retryAt time.Time) error {
-	return a.st.MarkFailed(ctx, a.id(k), a.owner, reason, permanent, retryAt)
+	return lost(a.st.MarkFailed(ctx, a.id(k), a.owner, reason, permanent, retryAt))
 }
 
 func (a *storeAdapter) Due(ctx context.Context, now time.Time, limit int) ([]crawler.Key, error) {
@@ -87,5 +97,5 @@ func (a *storeAdapter) ClaimFeed(ctx context.Context, feedURL string, now time.T
 func (a *storeAdapter) ReleaseFeed(ctx context.Context, feedURL string, fs crawler.FeedState) error {
 	err := a.st.SaveFeedState(ctx, store.FeedState{FeedURL: feedURL, ETag: fs.ETag, LastModified: fs.LastModified,
 		LastPoll: fs.LastPoll, NextPoll: fs.NextPoll, Failures: fs.Failures, LastError: fs.LastError})
-	return errors.Join(err, a.st.ReleaseFeed(ctx, feedURL, a.owner))
+	return errors.Join(err, lost(a.st.ReleaseFeed(ctx, feedURL, a.owner)))
 }

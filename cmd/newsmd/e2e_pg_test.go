@@ -190,13 +190,18 @@ func TestWorkersOnPostgres(t *testing.T) {
 		t.Fatalf("migrate: %s %s", out, errOut)
 	}
 
-	var workers []*exec.Cmd
+	var (
+		workers []*exec.Cmd
+		logs    []*lockedBuffer
+	)
 	for range 3 {
 		cmd := exec.Command(newsmdBinary(t), "run", "--config", cfg)
+		log := &lockedBuffer{}
+		cmd.Stderr = log
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		workers = append(workers, cmd)
+		workers, logs = append(workers, cmd), append(logs, log)
 		defer cmd.Process.Kill()
 	}
 	time.Sleep(1500 * time.Millisecond)
@@ -209,10 +214,10 @@ func TestWorkersOnPostgres(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	time.Sleep(500 * time.Millisecond) // a tick: housekeeping of leftovers
-	for _, w := range workers[1:] {
+	for i, w := range workers[1:] {
 		w.Process.Signal(syscall.SIGTERM)
 		if err := w.Wait(); err != nil {
-			t.Errorf("worker exited with %v after SIGTERM", err)
+			t.Errorf("worker %d exited with %v after SIGTERM; its warnings and errors:\n%s", i+1, err, logs[i+1].lines("level=WARN", "level=ERROR", "error:"))
 		}
 	}
 	ps := posts(t, dir)

@@ -222,6 +222,21 @@ func (b *lockedBuffer) String() string {
 	return b.b.String()
 }
 
+// lines returns the lines written so far that hold any of subs, the last
+// 40 of them at most.
+func (b *lockedBuffer) lines(subs ...string) string {
+	var kept []string
+	for line := range strings.Lines(b.String()) {
+		for _, s := range subs {
+			if strings.Contains(line, s) {
+				kept = append(kept, line)
+				break
+			}
+		}
+	}
+	return strings.Join(kept[max(len(kept)-40, 0):], "")
+}
+
 // TestServerListensAgainAfterServeFails: when Serve returns for another
 // reason than stop (an accept error it does not retry), health is served
 // again from a new listener, and stop still ends it.
