@@ -379,4 +379,41 @@ func TestAlarmFeedStreaks(t *testing.T) {
 	if n := logs.count("level=INFO", "feed answers again", fmt.Sprintf("failed_polls=%d", polls)); n != 1 {
 		t.Errorf("%d lines of dead answering again, want 1:\n%s", n, logs)
 	}
+
+	// Down again: the streaks start over.
+	mu.Lock()
+	good = false
+	mu.Unlock()
+	if _, err := r.Once(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for s, want := range map[string]float64{
+		`newsmd_feed_consecutive_empty_polls{feed="quiet"}`: 1,
+		`newsmd_feed_consecutive_failures{feed="dead"}`:     1,
+	} {
+		if got := metric(t, m, s); got != want {
+			t.Errorf("a new streak: %s: got %v, want %v", s, got, want)
+		}
+	}
+}
+
+// TestTruncatedCounted: a story cut short by a paywall prompt is written
+// marked truncated, and counted per site.
+func TestTruncatedCounted(t *testing.T) {
+	z := &zaobaoSite{}
+	r, m, _ := alarmRunner(t, z, config.Feed{Name: "china", URL: "/rss"})
+	paywalled := func(st fakesite.Story) string {
+		page := fakesite.ArticleHTML(st)
+		if st.ID%2 == 0 {
+			page = strings.Replace(page, "<button>分享</button>", `<div class="cta-subscribe">订阅以继续阅读全文</div>`, 1)
+		}
+		return page
+	}
+	z.set(stories(0, 3, "记者甲"), paywalled)
+	if sum, err := r.Once(t.Context()); err != nil || sum.Written != 3 {
+		t.Fatalf("%v, %v; want 3 written", sum, err)
+	}
+	if got := metric(t, m, `newsmd_articles_truncated_total{site="zaobao"}`); got != 2 {
+		t.Errorf("truncated: got %v, want 2 (stories 3000000 and 3000002)", got)
+	}
 }
