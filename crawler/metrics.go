@@ -108,7 +108,7 @@ var help = map[string]string{
 	"newsmd_fetch_duration_seconds":        "Time to fetch an article page, retries included.",
 	"newsmd_publication_lag_seconds":       "Time from a story's publication to its post being written.",
 	"newsmd_scheduler_last_cycle_seconds":  "Unix time of the scheduler's last cycle.",
-	"newsmd_feed_items":                    "Stories in scope that the feed listed at its last read poll (a 304 keeps the count).",
+	"newsmd_feed_items":                    "Stories in scope that the feed listed at its last poll that read it (a 304 keeps the count; 0 until one reads it).",
 	"newsmd_feed_consecutive_empty_polls":  "Polls in a row that read the feed and found no story in scope; 0 after a poll that found one.",
 	"newsmd_feed_consecutive_failures":     "Polls in a row that failed; 0 after a poll that answered.",
 	"newsmd_generic_fallback_total":        "Posts of a site with rules written by the generic extractor because none of the site's layouts matched the page.",
