@@ -46,6 +46,20 @@ func (m *Metrics) add(name string, v float64, labels ...string) {
 	m.counters[key] += v
 }
 
+// set sets a gauge.
+func (m *Metrics) set(name string, v float64, labels ...string) {
+	if m == nil {
+		return
+	}
+	key := series(name, labels)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.counters == nil {
+		m.counters = map[string]float64{}
+	}
+	m.counters[key] = v
+}
+
 func (m *Metrics) observe(name string, buckets []float64, v float64) {
 	if m == nil {
 		return
@@ -84,7 +98,7 @@ func series(name string, labels []string) string {
 
 var help = map[string]string{
 	"newsmd_feed_polls_total":              "Feed polls, by result (ok, not_modified, error).",
-	"newsmd_articles_written_total":        "Posts written.",
+	"newsmd_articles_written_total":        "Posts written, by site rule (\"\" for sites without rules) and extractor (zaobao/sg-hydration, generic, feed).",
 	"newsmd_article_failures_total":        "Stories that failed, by reason.",
 	"newsmd_articles_duplicate_total":      "Stories skipped as already written or failed for good.",
 	"newsmd_claims_lost_total":             "Stories and feeds taken over by another worker after this one's lease ran out, by kind.",
@@ -94,6 +108,12 @@ var help = map[string]string{
 	"newsmd_fetch_duration_seconds":        "Time to fetch an article page, retries included.",
 	"newsmd_publication_lag_seconds":       "Time from a story's publication to its post being written.",
 	"newsmd_scheduler_last_cycle_seconds":  "Unix time of the scheduler's last cycle.",
+	"newsmd_feed_items":                    "Stories in scope that the feed listed at its last poll that read it (a 304 keeps the count; 0 until one reads it).",
+	"newsmd_feed_consecutive_empty_polls":  "Polls in a row that read the feed and found no story in scope; 0 after a poll that found one.",
+	"newsmd_feed_consecutive_failures":     "Polls in a row that failed; 0 after a poll that answered.",
+	"newsmd_generic_fallback_total":        "Posts of a site with rules written by the generic extractor because none of the site's layouts matched the page.",
+	"newsmd_articles_missing_field_total":  "Posts written by a layout without a field it has rules for (author, image, keywords, section).",
+	"newsmd_articles_truncated_total":      "Posts written truncated by a paywall, by site rule.",
 }
 
 // WriteTo writes every series in Prometheus' text exposition format.

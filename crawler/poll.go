@@ -50,10 +50,12 @@ func (r *Runner) cycle(ctx context.Context, onlyDue bool) (Summary, error) {
 			r.dep.Metrics.add("newsmd_feed_polls_total", 1, "result", "error")
 			r.dep.Metrics.add("newsmd_feed_failures_total", 1, "reason", reason)
 			r.dep.Log.Warn("feed failed", "feed_url", f.URL(), "reason", reason, "error", err)
+			r.feedFailed(f, reason, err)
 			continue
 		case status == http.StatusNotModified:
 			sum.FeedsNotModified++
 			r.dep.Metrics.add("newsmd_feed_polls_total", 1, "result", "not_modified")
+			r.feedUnchanged(f)
 		case status == statusHeld:
 			if !onlyDue {
 				// Asked to poll every feed, we could not poll this one.
@@ -68,7 +70,11 @@ func (r *Runner) cycle(ctx context.Context, onlyDue bool) (Summary, error) {
 		}
 		sum.FeedsPolled++
 		var items []feed.Item
-		for _, it := range r.scope(f, got, &sum) {
+		kept := r.scope(f, got, &sum)
+		if status != http.StatusNotModified {
+			r.feedRead(f, len(kept))
+		}
+		for _, it := range kept {
 			if !seen[it.URL] {
 				seen[it.URL] = true
 				items = append(items, it)

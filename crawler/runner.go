@@ -43,7 +43,8 @@ type Deps struct {
 	// fail, for giving up; nil never gives up.
 	Failures Failures
 	Log      *slog.Logger
-	// Metrics counts polls, posts, failures and latencies.
+	// Metrics counts polls, posts, failures and latencies. New puts the
+	// series of every configured feed, site and layout in it at zero.
 	Metrics *Metrics
 	// Progress is called after each story.
 	Progress func(done, total int, r Result)
@@ -61,6 +62,7 @@ type Runner struct {
 	dep Deps
 
 	lastCycle atomic.Int64 // Unix nanoseconds of Run's last finished cycle
+	alarm     alarms
 }
 
 // New returns the runner of cfg working with d.
@@ -71,7 +73,9 @@ func New(cfg Config, d Deps) *Runner {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	return &Runner{cfg: cfg, dep: d}
+	r := &Runner{cfg: cfg, dep: d}
+	r.register()
+	return r
 }
 
 func (r *Runner) now() time.Time { return r.dep.Now() }

@@ -199,8 +199,8 @@ func (r *Runner) publish(ctx context.Context, k Key, article converter.Article, 
 		}
 		return res, fmt.Errorf("write %s: %w", k.URL, err)
 	}
-	res.Outcome, res.Path = Written, path
-	r.dep.Metrics.add("newsmd_articles_written_total", 1)
+	res.Outcome, res.Path, res.Extractor = Written, path, extractorLabel(article.Extractor)
+	r.articleWritten(k, article)
 	r.dep.Metrics.observe("newsmd_publication_lag_seconds", lagBuckets, r.now().Sub(article.Published).Seconds())
 	r.dep.Log.Info("article written", "article_url", k.URL, "path", path, "extractor", article.Extractor,
 		"duration", r.now().Sub(start), "lag", r.now().Sub(article.Published))

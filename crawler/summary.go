@@ -1,7 +1,10 @@
 package crawler
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -25,6 +28,9 @@ type Result struct {
 	Path    string
 	Reason  string // for Failed: a short, stable reason ("http_404", "timeout", "extract"); see classify
 	Err     error
+	// Extractor is what extracted a Written story: the site's layout
+	// ("zaobao/hk"), "generic" or "feed".
+	Extractor string
 }
 
 // Summary counts what a run did.
@@ -37,12 +43,18 @@ type Summary struct {
 	New, Written, Duplicate, Elsewhere, Waiting int
 	Failed                                      int
 	FailedBy                                    map[string]int
+	// Layouts counts written stories by extractor (Result.Extractor).
+	Layouts map[string]int
 }
 
 func (s *Summary) add(r Result) {
 	switch r.Outcome {
 	case Written:
 		s.Written++
+		if s.Layouts == nil {
+			s.Layouts = map[string]int{}
+		}
+		s.Layouts[r.Extractor]++
 	case Duplicate:
 		s.Duplicate++
 	case Elsewhere:
@@ -72,6 +84,12 @@ func (s *Summary) merge(o Summary) {
 		}
 		s.FailedBy[k] += v
 	}
+	for k, v := range o.Layouts {
+		if s.Layouts == nil {
+			s.Layouts = map[string]int{}
+		}
+		s.Layouts[k] += v
+	}
 }
 
 // Unfinished reports whether the run left work undone: a failed feed or
@@ -83,7 +101,9 @@ func (s Summary) Unfinished() bool {
 
 // String is the summary line printed after a run. Counts that are most
 // often zero (held feeds, items out of scope, stories elsewhere or
-// waiting) are shown only when they are not.
+// waiting) are shown only when they are not. The written stories are
+// counted by layout ("layouts: sg-hydration=12 hk=3 generic=1"), named
+// without their site when all come from one site's rules.
 func (s Summary) String() string {
 	var reasons []string
 	for r, n := range s.FailedBy {
@@ -108,5 +128,39 @@ func (s Summary) String() string {
 	if s.Waiting > 0 {
 		stories += fmt.Sprintf(", %d waiting for retry", s.Waiting)
 	}
-	return fmt.Sprintf("%s; %s, %d failed%s", feeds, stories, s.Failed, f)
+	line := fmt.Sprintf("%s; %s, %d failed%s", feeds, stories, s.Failed, f)
+	if l := s.layouts(); l != "" {
+		line += "; layouts: " + l
+	}
+	return line
+}
+
+// layouts is the Layouts part of String: "sg-hydration=12 hk=3", most
+// used first, then by name.
+func (s Summary) layouts() string {
+	sites := map[string]bool{}
+	for k := range s.Layouts {
+		if site, _, ok := strings.Cut(k, "/"); ok {
+			sites[site] = true
+		}
+	}
+	counts := map[string]int{}
+	for k, n := range s.Layouts {
+		if _, layout, ok := strings.Cut(k, "/"); ok && len(sites) == 1 {
+			k = layout
+		}
+		if k == "" {
+			k = "unknown"
+		}
+		counts[k] += n
+	}
+	names := slices.Collect(maps.Keys(counts))
+	slices.SortFunc(names, func(a, b string) int {
+		return cmp.Or(counts[b]-counts[a], strings.Compare(a, b))
+	})
+	parts := make([]string, len(names))
+	for i, k := range names {
+		parts[i] = fmt.Sprintf("%s=%d", k, counts[k])
+	}
+	return strings.Join(parts, " ")
 }

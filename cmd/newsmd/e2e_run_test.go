@@ -140,8 +140,10 @@ func TestRunDaemon(t *testing.T) {
 		t.Errorf("healthz: %d %q", code, body)
 	}
 	_, metrics := httpGet(base + "/metrics")
+	if n := sumSeries(t, metrics, "newsmd_articles_written_total"); n != 20 {
+		t.Errorf("newsmd_articles_written_total: %v over its series, want 20:\n%s", n, metrics)
+	}
 	for _, want := range []string{
-		"newsmd_articles_written_total 20",
 		`newsmd_feed_polls_total{result="ok"} 6`,
 		"newsmd_fetch_duration_seconds_count 20",
 		"newsmd_publication_lag_seconds_bucket",
