@@ -90,10 +90,15 @@ sites:
 	if err == nil {
 		t.Fatal("got no error")
 	}
-	for _, p := range []string{"output.profile", "output.timezone", "output.title_max_runes", "output.extra[1]", "fetch.user_agent", "fetch.timeout", "sites[0].story_id", "sites[0].layouts[0].when", "sites[0].layouts[0].title[0]"} {
+	for _, p := range []string{"output.profile", "output.timezone", "output.title_max_runes", "output.extra[1]", "fetch.user_agent", "fetch.timeout", "sites[0].story_id", "sites[0].layouts[4].when", "sites[0].layouts[4].title[0]"} {
 		if !strings.Contains(err.Error(), p+":") {
 			t.Errorf("error lacks %s:\n%v", p, err)
 		}
+	}
+
+	// The layout is added after zaobao's four; the message names it.
+	if !strings.Contains(err.Error(), `sites[0].layouts[4].when: bad CSS selector "div[": expected identifier, found EOF instead (site "zaobao", layout "a", new: no default layout has that name)`) {
+		t.Errorf("error does not name the merged entries:\n%v", err)
 	}
 
 	if _, err := parseConfig(strings.NewReader("output: [1, 2")); err == nil {
