@@ -109,7 +109,7 @@ func checkKeys(n *yaml.Node, t reflect.Type, path string, errs *[]error) {
 		named := namedList(t)
 		for i, e := range n.Content {
 			p := fmt.Sprintf("%s[%d]", path, i)
-			if named && resolve(e).Kind == yaml.MappingNode {
+			if named && resolve(e).Kind == yaml.MappingNode && !customTag(e.Tag) {
 				checkMapping(resolve(e), t.Elem(), p, true, errs)
 				continue
 			}
