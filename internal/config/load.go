@@ -310,12 +310,19 @@ func fieldByTag(v reflect.Value, name string) reflect.Value {
 }
 
 // WriteEffective prints the configuration as YAML with secrets masked:
-// passwords in URLs and the values of keys that name a secret.
+// passwords in URLs and the values of keys that name a secret. Each
+// entry of feeds, sites and layouts is marked as a default, a changed
+// default (with the keys changed) or an added entry, and the removed
+// default entries are named.
 func WriteEffective(w io.Writer, c *Config) error {
-	var n yaml.Node
+	var n, def yaml.Node
 	if err := n.Encode(c); err != nil {
 		return err
 	}
+	if err := def.Encode(Default()); err != nil {
+		return err
+	}
+	annotate(&n, &def, reflect.TypeFor[Config]())
 	maskSecrets(&n, "")
 	enc := yaml.NewEncoder(w)
 	enc.SetIndent(2)

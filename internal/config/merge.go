@@ -326,13 +326,19 @@ func locate(v, def reflect.Value, path string) string {
 		noun := strings.TrimSuffix(key, "s")
 		part := fmt.Sprintf("%s %q", noun, name)
 		found := reflect.Value{}
+		var names []string
 		for j := 0; def.IsValid() && def.Kind() == reflect.Slice && j < def.Len(); j++ {
-			if e := reflect.Indirect(def.Index(j)); fieldByKey(e, keyName).String() == name {
+			e := reflect.Indirect(def.Index(j))
+			names = append(names, fieldByKey(e, keyName).String())
+			if names[j] == name {
 				found = e
 			}
 		}
 		if def.IsValid() && !found.IsValid() {
 			part += ", new: no default " + noun + " has that name"
+			if len(names) > 0 {
+				part += " (" + strings.Join(names, ", ") + ")"
+			}
 		}
 		parts = append(parts, part)
 		def = found
@@ -352,4 +358,83 @@ func fieldByKey(v reflect.Value, key string) reflect.Value {
 		}
 	}
 	return reflect.Value{}
+}
+
+// annotate marks the entries of the named lists of n, the encoded
+// effective configuration of type t, against def, the encoded defaults:
+// "default", "default, changed: interval" or "added", and the removed
+// default entries by name on the list's key.
+func annotate(n, def *yaml.Node, t reflect.Type) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	n, def = resolve(n), resolve(def)
+	if n == nil || def == nil {
+		return
+	}
+	switch {
+	case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode && def.Kind == yaml.MappingNode:
+		fields, _ := yamlFields(t)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			ft := fields[k.Value]
+			j := keyIndex(def, k.Value)
+			if ft == nil || j < 0 {
+				continue
+			}
+			if namedList(ft) {
+				if removed := missing(entryNames(def.Content[j+1].Content), entryNames(n.Content[i+1].Content)); len(removed) > 0 {
+					k.LineComment = "removed: " + strings.Join(removed, ", ")
+				}
+			}
+			annotate(n.Content[i+1], def.Content[j+1], ft)
+		}
+	case namedList(t) && n.Kind == yaml.SequenceNode && def.Kind == yaml.SequenceNode:
+		for _, e := range n.Content {
+			name := entryName(e)
+			at := slices.IndexFunc(def.Content, func(d *yaml.Node) bool { return name != "" && entryName(d) == name })
+			if at < 0 {
+				e.HeadComment = "added"
+				continue
+			}
+			d := resolve(def.Content[at])
+			var changed []string
+			for i := 0; i+1 < len(e.Content); i += 2 {
+				j := keyIndex(d, e.Content[i].Value)
+				if j < 0 || !sameNode(e.Content[i+1], d.Content[j+1]) {
+					changed = append(changed, e.Content[i].Value)
+				}
+			}
+			e.HeadComment = "default"
+			if len(changed) > 0 {
+				e.HeadComment += ", changed: " + strings.Join(changed, ", ")
+			}
+			annotate(e, d, t.Elem())
+		}
+	}
+}
+
+// missing are the names of want not in have.
+func missing(want, have []string) []string {
+	var out []string
+	for _, n := range want {
+		if !slices.Contains(have, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// sameNode reports whether two encoded values are equal.
+func sameNode(a, b *yaml.Node) bool {
+	a, b = resolve(a), resolve(b)
+	if a.Kind != b.Kind || a.ShortTag() != b.ShortTag() || a.Value != b.Value || len(a.Content) != len(b.Content) {
+		return false
+	}
+	for i := range a.Content {
+		if !sameNode(a.Content[i], b.Content[i]) {
+			return false
+		}
+	}
+	return true
 }

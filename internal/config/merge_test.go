@@ -404,11 +404,11 @@ func TestLocate(t *testing.T) {
 		errors.New("plain"),
 	}
 	want := []string{
-		`feeds[4].url: required (feed "zaobao-finace", new: no default feed has that name)`,
+		`feeds[4].url: required (feed "zaobao-finace", new: no default feed has that name (zaobao-china, zaobao-world, zaobao-singapore, zaobao-finance))`,
 		`feeds[0].interval: too short (feed "zaobao-china")`,
 		`sites[0].layouts[2].title[1]: bad (site "zaobao", layout "hk")`,
-		`sites[0].layouts[4].when: bad (site "zaobao", layout "amp", new: no default layout has that name)`,
-		`sites[1].layouts[0].when: bad (site "other", new: no default site has that name)`,
+		`sites[0].layouts[4].when: bad (site "zaobao", layout "amp", new: no default layout has that name (sg-hydration, sg-ldjson, hk, sg-2019))`,
+		`sites[1].layouts[0].when: bad (site "other", new: no default site has that name (zaobao))`,
 		`sites[0].image_rewrites[0].match: bad (site "zaobao")`,
 		"output.dir: required",
 		"feeds[9].url: out of range",
@@ -423,5 +423,33 @@ func TestLocate(t *testing.T) {
 	var fe *FieldError
 	if !errors.As(got[0], &fe) || fe.Path != "feeds[4].url" {
 		t.Errorf("Locate lost the FieldError: %#v", got[0])
+	}
+}
+
+func TestWriteEffectiveMarksEntries(t *testing.T) {
+	var b strings.Builder
+	if err := WriteEffective(&b, Default()); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(b.String(), "# default\n"); n != 4+1+4 {
+		t.Errorf("got %d entries marked default, want 9 (4 feeds, 1 site, 4 layouts):\n%s", n, b.String())
+	}
+	if strings.Contains(b.String(), "changed") || strings.Contains(b.String(), "added") || strings.Contains(b.String(), "removed") {
+		t.Errorf("the defaults are marked as changed:\n%s", b.String())
+	}
+
+	c := parse(t, "feeds: !replace\n  - name: zaobao-world\n    url: https://example.com/rss\nsites:\n  - name: zaobao\n    layouts:\n      - name: hk\n        disabled: true\n      - name: new\n")
+	b.Reset()
+	if err := WriteEffective(&b, c); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"feeds: # removed: zaobao-china, zaobao-singapore, zaobao-finance\n  # default, changed: type, url, interval, site\n  - name: zaobao-world\n",
+		"    layouts: # removed: hk\n",
+		"      # added\n      - name: new\n",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, b.String())
+		}
 	}
 }
