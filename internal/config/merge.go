@@ -155,6 +155,11 @@ func (m *merger) named(dst, src *yaml.Node, elem reflect.Type, path string) *yam
 		out = slices.Clone(dst.Content)
 	}
 	defaults := entryNames(out)
+	if len(src.Content) == 0 && len(out) > 0 {
+		// Once the way to say "none", now a no-op: say what to write.
+		key := path[strings.LastIndex(path, ".")+1:]
+		m.errs = append(m.errs, fmt.Errorf("%s: an empty list changes nothing, as entries merge with the default ones by name (line %d): write %q for none at all, or leave the key out", path, src.Line, key+": "+TagReplace+" []"))
+	}
 	seen := map[string]string{}
 	for i, e := range src.Content {
 		p := fmt.Sprintf("%s[%d]", path, i)

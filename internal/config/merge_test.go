@@ -91,10 +91,6 @@ func TestMergeFeeds(t *testing.T) {
 		file: "feeds: !replace []\n",
 		want: func() []Feed { return []Feed{} },
 	}, {
-		name: "an empty list changes nothing",
-		file: "feeds: []\n",
-		want: func() []Feed { return Default().Feeds },
-	}, {
 		name: "null keeps the defaults",
 		file: "feeds:\nfetch:\n  delay:\n",
 		want: func() []Feed { return Default().Feeds },
@@ -312,7 +308,7 @@ func changed(t reflect.Type, old reflect.Value) reflect.Value {
 func TestMergeErrors(t *testing.T) {
 	tests := []struct {
 		name, file string
-		want       []string
+		want, not  []string
 	}{{
 		name: "remove what is not there",
 		file: "feeds:\n  - name: zaobao-finace\n    disabled: true\n",
@@ -342,6 +338,18 @@ func TestMergeErrors(t *testing.T) {
 		file: "feeds:\n  - name: zaobao-china\n    intervall: 5m\n",
 		want: []string{"feeds[0].intervall: unknown key (line 3; known keys: name, type, url, timezone, interval, links, site, disabled)"},
 	}, {
+		name: "an empty named list",
+		file: "feeds: []\nsites:\n  - name: zaobao\n    layouts: []\n",
+		want: []string{
+			`feeds: an empty list changes nothing, as entries merge with the default ones by name (line 1): write "feeds: !replace []" for none at all, or leave the key out`,
+			`sites[0].layouts: an empty list changes nothing, as entries merge with the default ones by name (line 4): write "layouts: !replace []" for none at all`,
+		},
+	}, {
+		name: "an empty named list without defaults is fine",
+		file: "sites:\n  - name: other\n    layouts: []\n  - name: zaobao\n    layouts: []\n",
+		want: []string{"sites[1].layouts: an empty list"},
+		not:  []string{"sites[0]"},
+	}, {
 		name: "append to a named list",
 		file: "feeds: !append\n  - name: mine\n",
 		want: []string{"feeds: !append is for lists of values (line 1): entries with new names are added to this list without it; !replace takes your entries alone"},
@@ -363,6 +371,11 @@ func TestMergeErrors(t *testing.T) {
 			for _, w := range tt.want {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("got\n%v\nwant it to contain\n%s", err, w)
+				}
+			}
+			for _, w := range tt.not {
+				if strings.Contains(err.Error(), w) {
+					t.Errorf("got\n%v\nwant no %s", err, w)
 				}
 			}
 		})
