@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -91,14 +92,20 @@ sites:
 	if err == nil {
 		t.Fatal("got no error")
 	}
-	for _, p := range []string{"output.profile", "output.timezone", "output.title_max_runes", "output.extra[1]", "fetch.user_agent", "fetch.timeout", "sites[0].story_id", "sites[0].layouts[4].when", "sites[0].layouts[4].title[0]"} {
+	// Layout a is added after the default ones.
+	added := fmt.Sprintf("sites[0].layouts[%d]", len(config.Default().Sites[0].Layouts))
+	for _, p := range []string{"output.profile", "output.timezone", "output.title_max_runes", "output.extra[1]", "fetch.user_agent", "fetch.timeout", "sites[0].story_id", added + ".when", added + ".title[0]"} {
 		if !strings.Contains(err.Error(), p+":") {
 			t.Errorf("error lacks %s:\n%v", p, err)
 		}
 	}
 
-	// The layout is added after zaobao's four; the message names it.
-	if !strings.Contains(err.Error(), `sites[0].layouts[4].when: bad CSS selector "div[": expected identifier, found EOF instead (site "zaobao", layout "a", new: no default layout has that name (sg-hydration, sg-ldjson, hk, sg-2019))`) {
+	// The message names the entries.
+	var names []string
+	for _, l := range config.Default().Sites[0].Layouts {
+		names = append(names, l.Name)
+	}
+	if !strings.Contains(err.Error(), added+`.when: bad CSS selector "div[": expected identifier, found EOF instead (site "zaobao", layout "a", new: no default layout has that name (`+strings.Join(names, ", ")+`))`) {
 		t.Errorf("error does not name the merged entries:\n%v", err)
 	}
 
@@ -176,7 +183,7 @@ sites:
 
 	for file, want := range map[string]string{
 		"sites:\n  - name: zaobao\n    disabled: true\n":      `sites[0].disabled: feed "zaobao-china" uses site "zaobao": remove that feed too (- name: zaobao-china, disabled: true) or set its site to another one`,
-		"feeds:\n  - name: zaobao-finace\n    interval: 5m\n": `feeds[4].url: required (feed "zaobao-finace", new: no default feed has that name (zaobao-china, zaobao-world, zaobao-singapore, zaobao-finance))`,
+		"feeds:\n  - name: zaobao-finace\n    interval: 5m\n": `(feed "zaobao-finace", new: no default feed has that name (zaobao-china, zaobao-world, zaobao-singapore, zaobao-finance))`,
 	} {
 		code, _, errOut := run1(t, "config", "check", "--config", write("bad.yaml", file))
 		if code != 2 || !strings.Contains(errOut, want) {
