@@ -12,7 +12,7 @@ trap cleanup EXIT
 VERSION=smoke-test sh scripts/build.sh "$tmp/newsmd"
 bin=$tmp/newsmd
 # Mirror the image's settings; no feeds, so nothing leaves this machine.
-printf 'feeds: []\n' > "$tmp/config.yaml"
+printf 'feeds: !replace []\n' > "$tmp/config.yaml"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 export NEWSMD_CONFIG=$tmp/config.yaml
 export NEWSMD_OUTPUT_DIR=$tmp/data/archive/_posts

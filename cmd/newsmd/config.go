@@ -15,7 +15,7 @@ func runConfig(ctx context.Context, m *Main, args []string) error {
 	if len(args) == 0 || args[0] != "check" {
 		return usageError{hintError{errors.New("config: want a subcommand"), "newsmd config check [--config FILE] [--env]"}}
 	}
-	fl, configPath := newFlags(m, "config check", "Usage: newsmd config check [--config FILE] [--env]\n\nValidates the configuration (file, then NEWSMD_* environment overrides) and\nprints the effective result with secrets masked. Exit 2 when it is invalid.")
+	fl, configPath := newFlags(m, "config check", "Usage: newsmd config check [--config FILE] [--env]\n\nValidates the configuration (file merged over the defaults, then NEWSMD_*\nenvironment overrides) and prints the effective result with secrets masked,\neach feed, site and layout marked as a default, a changed default or an added\nentry. Exit 2 when it is invalid.")
 	env := fl.Bool("env", false, "list the environment variables that override config keys instead")
 	if err := parseFlags(fl, args[1:]); err != nil {
 		return err

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -90,10 +92,21 @@ sites:
 	if err == nil {
 		t.Fatal("got no error")
 	}
-	for _, p := range []string{"output.profile", "output.timezone", "output.title_max_runes", "output.extra[1]", "fetch.user_agent", "fetch.timeout", "sites[0].story_id", "sites[0].layouts[0].when", "sites[0].layouts[0].title[0]"} {
+	// Layout a is added after the default ones.
+	added := fmt.Sprintf("sites[0].layouts[%d]", len(config.Default().Sites[0].Layouts))
+	for _, p := range []string{"output.profile", "output.timezone", "output.title_max_runes", "output.extra[1]", "fetch.user_agent", "fetch.timeout", "sites[0].story_id", added + ".when", added + ".title[0]"} {
 		if !strings.Contains(err.Error(), p+":") {
 			t.Errorf("error lacks %s:\n%v", p, err)
 		}
+	}
+
+	// The message names the entries.
+	var names []string
+	for _, l := range config.Default().Sites[0].Layouts {
+		names = append(names, l.Name)
+	}
+	if !strings.Contains(err.Error(), added+`.when: bad CSS selector "div[": expected identifier, found EOF instead (site "zaobao", layout "a", new: no default layout has that name (`+strings.Join(names, ", ")+`))`) {
+		t.Errorf("error does not name the merged entries:\n%v", err)
 	}
 
 	if _, err := parseConfig(strings.NewReader("output: [1, 2")); err == nil {
@@ -116,4 +129,65 @@ func parseConfig(r io.Reader) (*config.Config, error) {
 	}
 	_, err = compile(c)
 	return c, err
+}
+
+// TestConfigCheckShowsTheMerge: the binary merges a short file over the
+// defaults, prints the result with each entry's origin, and refuses a
+// removed site still in use and a misspelt feed name, naming them.
+func TestConfigCheckShowsTheMerge(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, data string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	cfg := write("merge.yaml", `
+feeds:
+  - name: zaobao-china
+    interval: 5m
+  - name: zaobao-finance
+    disabled: true
+  - name: rsshub-world
+    type: rss
+    url: https://rsshub.app/zaobao/realtime/world
+    site: zaobao
+sites:
+  - name: zaobao
+    remove: !append ['.new-ad']
+    layouts:
+      - name: hk
+        when: 'article.article-body, article.story-body'
+`)
+	code, out, errOut := run1(t, "config", "check", "--config", cfg)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{
+		"feeds: # removed: zaobao-finance\n  # default, changed: interval\n  - name: zaobao-china\n",
+		"    interval: 5m\n",
+		"  # default\n  - name: zaobao-world\n",
+		"  # added\n  - name: rsshub-world\n",
+		"  # default, changed: remove, layouts\n  - name: zaobao\n",
+		"      - .new-ad\n    paywall:",
+		"      # default, changed: when\n      - name: hk\n        when: article.article-body, article.story-body\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "- name: zaobao-finance") {
+		t.Errorf("the removed feed is still there:\n%s", out)
+	}
+
+	for file, want := range map[string]string{
+		"sites:\n  - name: zaobao\n    disabled: true\n":      `sites[0].disabled: feed "zaobao-china" uses site "zaobao": remove that feed too (- name: zaobao-china, disabled: true) or set its site to another one`,
+		"feeds:\n  - name: zaobao-finace\n    interval: 5m\n": `(feed "zaobao-finace", new: no default feed has that name (zaobao-china, zaobao-world, zaobao-singapore, zaobao-finance))`,
+	} {
+		code, _, errOut := run1(t, "config", "check", "--config", write("bad.yaml", file))
+		if code != 2 || !strings.Contains(errOut, want) {
+			t.Errorf("%s: got exit %d, stderr\n%s\nwant exit 2 and %s", file, code, errOut, want)
+		}
+	}
 }

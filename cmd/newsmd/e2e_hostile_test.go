@@ -60,7 +60,7 @@ func setKeys(t *testing.T, path string, kv map[string]any) {
 	if data, err = yaml.Marshal(root); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
+	if err := os.WriteFile(path, replaceLists(t, data), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -15,7 +15,6 @@ import (
 
 	"github.com/newsmd/newsmd/internal/config"
 	"github.com/newsmd/newsmd/internal/fakesite"
-	"go.yaml.in/yaml/v3"
 )
 
 // freeAddr is an address where nothing listens. Something else may bind
@@ -238,9 +237,7 @@ func BenchmarkRunIdleRSS(b *testing.B) {
 		for _, sec := range fakesite.Sections {
 			c.Feeds = append(c.Feeds, yamlFeed(sec, "rss", site.FeedURL(sec)))
 		}
-		data, _ := yaml.Marshal(c)
-		cfg := dir + "/config.yaml"
-		os.WriteFile(cfg, data, 0o644)
+		cfg := writeYAMLConfig(b, c, dir)
 		bin := buildBinary(b)
 		cmd := exec.Command(bin, "run", "--config", cfg)
 		if err := cmd.Start(); err != nil {

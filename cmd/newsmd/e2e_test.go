@@ -87,6 +87,9 @@ func e2eConfig(t testing.TB, site *fakesite.Site, dir string) string {
 	return writeYAMLConfig(t, c, dir)
 }
 
+// writeYAMLConfig writes c as dir/config.yaml, its feeds and sites
+// tagged !replace so that they are the whole lists, not merged with the
+// default entries (which poll the real zaobao).
 func writeYAMLConfig(t testing.TB, c *config.Config, dir string) string {
 	t.Helper()
 	data, err := yaml.Marshal(c)
@@ -94,10 +97,30 @@ func writeYAMLConfig(t testing.TB, c *config.Config, dir string) string {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(path, data, 0o644); err != nil {
+	if err := os.WriteFile(path, replaceLists(t, data), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// replaceLists tags the feeds and sites of a config file !replace.
+func replaceLists(t testing.TB, data []byte) []byte {
+	t.Helper()
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		t.Fatal(err)
+	}
+	m := root.Content[0]
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if k := m.Content[i].Value; (k == "feeds" || k == "sites") && m.Content[i+1].Kind == yaml.SequenceNode {
+			m.Content[i+1].Tag = config.TagReplace
+		}
+	}
+	data, err := yaml.Marshal(&root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }
 
 func readYAMLConfig(t testing.TB, path string, c *config.Config) {

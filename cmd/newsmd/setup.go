@@ -106,13 +106,15 @@ func compile(c *config.Config) (*app, error) {
 	}
 	sites, serrs := site.Compile("sites", c.Sites)
 	feeds, ferrs := feed.Compile("feeds", c.Feeds)
-	errs = append(errs, serrs...)
-	errs = append(errs, ferrs...)
+	var lerrs []error // under the merged lists: named by c.Locate
+	lerrs = append(lerrs, serrs...)
+	lerrs = append(lerrs, ferrs...)
 	for i, f := range c.Feeds {
 		if f.Site != "" && !slices.ContainsFunc(sites, func(s *site.Site) bool { return s.Name() == f.Site }) {
-			errs = append(errs, &config.FieldError{Path: fmt.Sprintf("feeds[%d].site", i), Err: fmt.Errorf("%q is not the name of a site", f.Site)})
+			lerrs = append(lerrs, &config.FieldError{Path: fmt.Sprintf("feeds[%d].site", i), Err: fmt.Errorf("%q is not the name of a site", f.Site)})
 		}
 	}
+	errs = append(errs, c.Locate(lerrs)...)
 	opts := converterOptions(c.Output, sites)
 	if err := opts.Validate(); err != nil {
 		for _, e := range unjoin(err) {

@@ -33,9 +33,11 @@ func Default() *Config {
 	return &c
 }
 
-// Parse reads a configuration over the defaults: keys it leaves out
-// keep their default, lists it gives replace the default list. Unknown
-// keys and values of the wrong type are all reported, each with its path.
+// Parse reads a configuration over the defaults: keys it leaves out keep
+// their default; feeds, sites and a site's layouts merge with the default
+// entries by name; other lists it gives replace the default list (see
+// merge.go for the whole rule). Unknown keys, values of the wrong type and
+// merge problems are all reported, each with its path in the file.
 // Values are checked later, once the environment's overrides are in:
 // by Validate and the packages that compile the sections.
 func Parse(r io.Reader) (*Config, error) {
@@ -43,61 +45,75 @@ func Parse(r io.Reader) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	c := Default()
 	if len(bytes.TrimSpace(data)) == 0 {
-		return c, nil
+		return Default(), nil
 	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, fmt.Errorf("config is not valid YAML: %w", err)
 	}
-	var errs []error
-	if len(root.Content) > 0 {
-		checkKeys(root.Content[0], reflect.TypeFor[Config](), "", &errs)
+	if len(root.Content) == 0 {
+		return Default(), nil // comments only
 	}
+	var errs []error
+	checkKeys(root.Content[0], reflect.TypeFor[Config](), "", &errs)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	if err := root.Decode(c); err != nil {
+	var defaults yaml.Node
+	if err := yaml.Unmarshal(newsmd.DefaultConfigYAML, &defaults); err != nil {
+		panic(fmt.Sprintf("embedded config.yaml: %v", err)) // as in Default
+	}
+	var m merger
+	merged := m.merge(defaults.Content[0], root.Content[0], reflect.TypeFor[Config](), "")
+	var c Config
+	if err := merged.Decode(&c); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	return c, nil
+	m.checkRemovedSites(&c)
+	if len(m.errs) > 0 {
+		return nil, errors.Join(m.errs...)
+	}
+	return &c, nil
 }
 
-// checkKeys reports mapping keys that t has no field for, with their path.
+// checkKeys reports mapping keys that t has no field for, values of the
+// wrong type and misplaced merge tags, with their path.
 func checkKeys(n *yaml.Node, t reflect.Type, path string, errs *[]error) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
+	if customTag(n.Tag) {
+		list := t.Kind() == reflect.Slice && (n.Kind == yaml.SequenceNode || n.Kind == yaml.ScalarNode && n.Value == "")
+		switch {
+		case n.Tag == TagReplace && list:
+		case n.Tag == TagAppend && list && !namedList(t):
+		case n.Tag == TagAppend && list:
+			*errs = append(*errs, fmt.Errorf("%s: %s is for lists of values (line %d): entries with new names are added to this list without it; %s takes your entries alone", path, n.Tag, n.Line, TagReplace))
+			return
+		default:
+			*errs = append(*errs, fmt.Errorf("%s: tag %s is not allowed here (line %d): %s and %s go before a list (feeds: %s, remove: %s [...])", path, n.Tag, n.Line, TagReplace, TagAppend, TagReplace, TagAppend))
+			return
+		}
+	}
 	switch {
 	case n.Kind == yaml.ScalarNode && n.Tag == "!!null":
 		// "key:" or "key: null" keeps the default.
+	case n.Kind == yaml.ScalarNode && n.Tag == TagReplace:
+		// "feeds: !replace": an empty list.
 	case n.Kind == yaml.AliasNode:
 		checkKeys(n.Alias, t, path, errs)
 	case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
-		fields := map[string]reflect.Type{}
-		var names []string
-		for i := range t.NumField() {
-			f := t.Field(i)
-			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-			if name != "" && name != "-" {
-				fields[name] = f.Type
-				names = append(names, name)
-			}
-		}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k := n.Content[i].Value
-			p := joinPath(path, k)
-			ft, ok := fields[k]
-			if !ok {
-				*errs = append(*errs, fmt.Errorf("%s: unknown key (line %d; known keys: %s)", p, n.Content[i].Line, strings.Join(names, ", ")))
+		checkMapping(n, t, path, false, errs)
+	case t.Kind() == reflect.Slice && n.Kind == yaml.SequenceNode:
+		named := namedList(t)
+		for i, e := range n.Content {
+			p := fmt.Sprintf("%s[%d]", path, i)
+			if named && resolve(e).Kind == yaml.MappingNode && !customTag(e.Tag) {
+				checkMapping(resolve(e), t.Elem(), p, true, errs)
 				continue
 			}
-			checkKeys(n.Content[i+1], ft, p, errs)
-		}
-	case t.Kind() == reflect.Slice && n.Kind == yaml.SequenceNode:
-		for i, e := range n.Content {
-			checkKeys(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i), errs)
+			checkKeys(e, t.Elem(), p, errs)
 		}
 	case t.Kind() != reflect.Struct && t.Kind() != reflect.Slice && t.Kind() != reflect.Map:
 		// A leaf: decode it alone, so a wrong value is reported with its
@@ -107,6 +123,29 @@ func checkKeys(n *yaml.Node, t reflect.Type, path string, errs *[]error) {
 		}
 	default:
 		*errs = append(*errs, fmt.Errorf("%s: want a %s (line %d)", path, typeName(t), n.Line))
+	}
+}
+
+// checkMapping checks the keys of a mapping of struct type t; an entry of
+// a named list may also say "disabled: true".
+func checkMapping(n *yaml.Node, t reflect.Type, path string, entry bool, errs *[]error) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	fields, names := yamlFields(t)
+	if entry {
+		fields[KeyDisabled] = reflect.TypeFor[bool]()
+		names = append(names, KeyDisabled)
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i].Value
+		p := joinPath(path, k)
+		ft, ok := fields[k]
+		if !ok {
+			*errs = append(*errs, fmt.Errorf("%s: unknown key (line %d; known keys: %s)", p, n.Content[i].Line, strings.Join(names, ", ")))
+			continue
+		}
+		checkKeys(n.Content[i+1], ft, p, errs)
 	}
 }
 
@@ -271,12 +310,19 @@ func fieldByTag(v reflect.Value, name string) reflect.Value {
 }
 
 // WriteEffective prints the configuration as YAML with secrets masked:
-// passwords in URLs and the values of keys that name a secret.
+// passwords in URLs and the values of keys that name a secret. Each
+// entry of feeds, sites and layouts is marked as a default, a changed
+// default (with the keys changed) or an added entry, and the removed
+// default entries are named.
 func WriteEffective(w io.Writer, c *Config) error {
-	var n yaml.Node
+	var n, def yaml.Node
 	if err := n.Encode(c); err != nil {
 		return err
 	}
+	if err := def.Encode(Default()); err != nil {
+		return err
+	}
+	annotate(&n, &def, reflect.TypeFor[Config]())
 	maskSecrets(&n, "")
 	enc := yaml.NewEncoder(w)
 	enc.SetIndent(2)
