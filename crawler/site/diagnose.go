@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -53,7 +54,16 @@ type LayoutCheck struct {
 	Yields bool `json:"yields"`
 	// Why says why the layout does not apply or gave no article.
 	Why string `json:"why,omitempty"`
+	// Lacks are the required fields (RequiredFields) none of the layout's
+	// sources gives, when it applies but gave no article: the rules to fix.
+	Lacks []string `json:"lacks,omitempty"`
+	// Fields are, for a layout that applies but gave no article, what each
+	// of its fields finds on the page: which rules still work.
+	Fields []Field `json:"fields,omitempty"`
 }
+
+// RequiredFields are the fields without which a layout gives no article.
+var RequiredFields = []string{"title", "published", "body"}
 
 // Field is one field of the article and where it came from.
 type Field struct {
@@ -124,6 +134,10 @@ func Diagnose(page []byte, pageURL string, sites []*Site) Diagnosis {
 						ee.Err = ErrMalformedPage
 					}
 					c.Why = err.Error()
+					if c.Applies {
+						c.Fields = s.explain(t, u, l, a)
+						c.Lacks = lacks(c.Fields)
+					}
 				}
 			}
 			d.Layouts = append(d.Layouts, c)
@@ -237,12 +251,26 @@ func (s *Site) explain(t *tree, u *url.URL, l layout, a converter.Article) []Fie
 		bodies, _ := p.bodies(src)
 		for _, b := range bodies {
 			if _, err := s.cleanBody(b, l); err == nil {
-				return bodySize(a.Body), true
+				if a.Body != nil {
+					b = a.Body // with the gallery extractLayout adds
+				}
+				return bodySize(b), true
 			}
 		}
 		return "", false
 	})
 	return append(fields, image, caption, body)
+}
+
+// lacks are the required fields without a source in fields.
+func lacks(fields []Field) []string {
+	var out []string
+	for _, f := range fields {
+		if f.Missing() && slices.Contains(RequiredFields, f.Name) {
+			out = append(out, f.Name)
+		}
+	}
+	return out
 }
 
 // explainGeneric gives every field of a, made by the generic extractor,

@@ -3,6 +3,7 @@ package site
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -135,7 +136,7 @@ func TestDiagnoseSources(t *testing.T) {
 
 // TestDiagnoseBrokenRules: a site whose pages changed under its rules.
 // Each layout says why it gave nothing (the when selector no longer
-// matches; it matches but finds no title), and the generic extractor's
+// matches; it matches but finds no title, or no time and no body), and the generic extractor's
 // article is named as Extract names it.
 func TestDiagnoseBrokenRules(t *testing.T) {
 	w := readWant(t, "testdata/pages/sg-2024-ldjson.want.json")
@@ -150,6 +151,7 @@ func TestDiagnoseBrokenRules(t *testing.T) {
 			{Name: "renamed", When: ".articleBody", Title: []string{"css:h1.headline-v2", "json:x"}, Published: []string{"ldjson:datePublished"}, Body: []string{"css:.articleBody"},
 				Hydration: &config.Hydration{Variable: "__staticRouterHydrationData"}},
 			{Name: "titled", When: ".articleBody", Title: []string{"css:h1.headline-v2"}, Published: []string{"ldjson:datePublished"}, Body: []string{"css:.articleBody"}},
+			{Name: "undated", When: ".articleBody", Title: []string{"css:h1"}, Published: []string{"css:time.v2", "ldjson:dateCreated"}, Body: []string{"css:.article-body-v2"}},
 		},
 	}})
 	if len(errs) > 0 {
@@ -166,13 +168,21 @@ func TestDiagnoseBrokenRules(t *testing.T) {
 	want := []LayoutCheck{
 		{Name: "moved", Tried: true, Why: `page does not match ".article-content-v2"`},
 		{Name: "renamed", Tried: true, Why: "no script assigns __staticRouterHydrationData"},
-		{Name: "titled", Applies: true, Tried: true, Why: "no title"},
+		{Name: "titled", Applies: true, Tried: true, Why: "no title", Lacks: []string{"title"}},
+		{Name: "undated", Applies: true, Tried: true, Why: "no publication time", Lacks: []string{"published", "body"}},
 	}
 	if len(d.Layouts) != len(want) {
 		t.Fatalf("got %d layouts, want %d", len(d.Layouts), len(want))
 	}
 	for i, l := range d.Layouts {
-		if l != want[i] {
+		if l.Applies != (len(l.Fields) == len(DiagnosedFields)) {
+			t.Errorf("layout %s: applies %v, %d fields", l.Name, l.Applies, len(l.Fields))
+		}
+		if l.Name == "undated" && (l.Fields[0].Source != "css:h1" || l.Fields[0].Value != a.Title) {
+			t.Errorf("undated: title %+v, want css:h1 %q", l.Fields[0], a.Title)
+		}
+		l.Fields = nil
+		if !reflect.DeepEqual(l, want[i]) {
 			t.Errorf("layout %d: got %+v, want %+v", i, l, want[i])
 		}
 	}
