@@ -218,3 +218,61 @@ func TestDoctorURL(t *testing.T) {
 	}
 	noStateWritten(t, dir)
 }
+
+// TestDoctorLayoutLacksField: the layout meant for the pages still
+// matches them, but its title sources find nothing. Doctor names that
+// layout and its title key, shows which of its fields still work, and
+// exits 1.
+func TestDoctorLayoutLacksField(t *testing.T) {
+	stories := fakesite.Stories(4, time.Date(2024, 3, 1, 6, 0, 0, 0, time.UTC))
+	for i := range stories {
+		stories[i].Layout = "sg"
+	}
+	site := fakesite.New(stories)
+	defer site.Close()
+	dir := t.TempDir()
+	path := e2eConfig(t, site, dir)
+	var c config.Config
+	readYAMLConfig(t, path, &c)
+	c.Feeds = []config.Feed{yamlFeed("world", "rss", site.FeedURL("world"))}
+	sg := slices.IndexFunc(c.Sites[0].Layouts, func(l config.Layout) bool { return l.Name == "sg-ldjson" })
+	c.Sites[0].Layouts[sg].Title = []string{"css:h1.headline-v2"}
+	cfg := writeYAMLConfig(t, &c, dir)
+
+	code, out, errOut := run1(t, "doctor", "--config", cfg)
+	if code != 1 {
+		t.Fatalf("doctor: exit %d, want 1\n%s\n%s", code, out, errOut)
+	}
+	_, summary, ok := strings.Cut(out, "overall: BROKEN (0 of 1 healthy)\n")
+	want := "  world: layout zaobao/sg-ldjson matches the story page but gives no article: no title; the generic extractor was used\n"
+	if !ok || summary != want {
+		t.Errorf("problems: got\n%s\nwant\n%s", summary, want)
+	}
+	for _, want := range []string{
+		"sg-ldjson ✗ matches, but no title",
+		"title ✗ missing (tried css:h1.headline-v2)",
+		"published ← ldjson:datePublished 2024-03-01T14:07:00+08:00",
+		"fix: fix the sources of sites[0].layouts[1].title",
+	} {
+		if !reportHas(out, want) {
+			t.Errorf("the report lacks %q:\n%s", want, out)
+		}
+	}
+	noStateWritten(t, dir)
+}
+
+func TestDoctorUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"doctor", "--config", "../../config.yaml", "--feed", "zaobao-china", "--url", "https://www.zaobao.com/realtime/china/story20240301-1"},
+		{"doctor", "--config", "../../config.yaml", "--url", "ftp://www.zaobao.com/x"},
+		{"doctor", "--config", "../../config.yaml", "extra"},
+	} {
+		if code, _, errOut := run(t, args...); code != exitUsage || !strings.Contains(errOut, "newsmd: error: doctor: ") {
+			t.Errorf("%q: exit %d, want %d\n%s", args, code, exitUsage, errOut)
+		}
+	}
+	code, _, errOut := run(t, "doctor", "-h")
+	if code != 0 || !strings.Contains(errOut, "read-only") {
+		t.Errorf("doctor -h: exit %d, want 0 and the word read-only\n%s", code, errOut)
+	}
+}
