@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -252,7 +253,7 @@ func TestDoctorLayoutLacksField(t *testing.T) {
 		"sg-ldjson ✗ matches, but no title",
 		"title ✗ missing (tried css:h1.headline-v2)",
 		"published ← ldjson:datePublished 2024-03-01T14:07:00+08:00",
-		"fix: fix the sources of sites[0].layouts[1].title",
+		fmt.Sprintf("fix: fix the sources of sites[0].layouts[%d].title", sg),
 	} {
 		if !reportHas(out, want) {
 			t.Errorf("the report lacks %q:\n%s", want, out)
