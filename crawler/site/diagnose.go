@@ -319,5 +319,12 @@ func bodySize(body *html.Node) string {
 	if chars == 0 && imgs == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%d characters, %d paragraphs, %d images", chars, paras, imgs)
+	return fmt.Sprintf("%s, %s, %s", plural(chars, "character"), plural(paras, "paragraph"), plural(imgs, "image"))
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
