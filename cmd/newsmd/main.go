@@ -51,6 +51,7 @@ func commands() []command {
 		{"backfill", "write the stories of a list of URLs", runBackfill},
 		{"import", "record the stories of an existing archive so they are never fetched", runImport},
 		{"extract", "extract one article page and print its Markdown post", runExtract},
+		{"doctor", "check that the feeds and the site rules still work (read-only; exit 0 when they do)", runDoctor},
 		{"healthcheck", "ask a running daemon whether it is healthy (exit 0 when it is)", runHealthcheck},
 		{"config", "config check: validate and print the effective configuration", runConfig},
 		{"migrate", "apply the store's schema migrations", runMigrate},

@@ -1,0 +1,501 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/newsmd/newsmd/crawler/feed"
+	"github.com/newsmd/newsmd/crawler/fetch"
+	"github.com/newsmd/newsmd/crawler/site"
+	"github.com/newsmd/newsmd/internal/config"
+)
+
+const doctorUsage = `Usage: newsmd doctor [--feed NAME | --url URL] [--json] [--config FILE]
+
+Checks that newsmd still understands the sites it archives: polls each feed
+once, fetches its newest story and tells, per feed and per story, whether the
+feed answers, how many items it lists, which layout of the site rules matched
+the story page, where each field came from, what is missing, and a verdict.
+Run it the morning the archive stops growing; README "When the site changes"
+says what to do for each verdict.
+
+It is read-only: it writes nothing to the archive or the store (it does not
+open the store), and fetches with the configured politeness, robots.txt and
+user agent, as once does.
+
+Exit status: 0 every feed is healthy, 1 something is broken (a dead feed, a
+feed without items, a story page that fails or that no layout matches, a
+layout that matches but lacks a required field), 2 configuration errors.`
+
+// doctorReport is what doctor found, feed by feed.
+type doctorReport struct {
+	Feeds []*feedCheck `json:"feeds"`
+	OK    bool         `json:"ok"`
+}
+
+// feedCheck is one feed's poll and its newest story; with --url, only the
+// story.
+type feedCheck struct {
+	Name    string `json:"name,omitempty"`
+	Type    string `json:"type,omitempty"`
+	URL     string `json:"url,omitempty"`
+	Status  int    `json:"status,omitempty"`
+	Error   string `json:"error,omitempty"`
+	Items   int    `json:"items"`
+	InScope int    `json:"in_scope"`
+	// OutOfScope is the first item no site rule allows, if any.
+	OutOfScope string      `json:"out_of_scope,omitempty"`
+	Story      *storyCheck `json:"story,omitempty"`
+	Problems   []problem   `json:"problems,omitempty"`
+}
+
+// storyCheck is one story page: its fetch and its extraction.
+type storyCheck struct {
+	URL       string          `json:"url"`
+	Status    int             `json:"status,omitempty"`
+	Bytes     int             `json:"bytes,omitempty"`
+	Error     string          `json:"error,omitempty"`
+	Diagnosis *site.Diagnosis `json:"diagnosis,omitempty"`
+}
+
+// problem is something broken, with the config key to look at.
+type problem struct {
+	What string `json:"what"`
+	Fix  string `json:"fix"`
+}
+
+func runDoctor(ctx context.Context, m *Main, args []string) error {
+	fl, configPath := newFlags(m, "doctor", doctorUsage)
+	feedName := fl.String("feed", "", "check only the feed `NAME`")
+	pageURL := fl.String("url", "", "check only the story page at `URL` (no feed is polled)")
+	asJSON := fl.Bool("json", false, "print the report as JSON")
+	if err := parseFlags(fl, args); err != nil {
+		return err
+	}
+	if fl.NArg() > 0 {
+		return usageError{fmt.Errorf("doctor: unexpected argument %q", fl.Arg(0))}
+	}
+	if *feedName != "" && *pageURL != "" {
+		return usageError{errors.New("doctor: --feed and --url exclude each other")}
+	}
+	a, err := m.load(fl, *configPath, "doctor", nil)
+	if err != nil {
+		return err
+	}
+	feeds := a.feeds
+	if *feedName != "" {
+		i := slices.IndexFunc(feeds, func(f *feed.Feed) bool { return f.Name() == *feedName })
+		if i < 0 {
+			var names []string
+			for _, f := range feeds {
+				names = append(names, f.Name())
+			}
+			return usageError{hintError{fmt.Errorf("doctor: no feed named %q", *feedName), "the feeds are: " + strings.Join(names, ", ")}}
+		}
+		feeds = feeds[i : i+1]
+	}
+	// The hosts once may fetch from, and the page's when the user names one.
+	var hosts []string
+	for _, s := range a.cfg.Sites {
+		hosts = append(hosts, s.Hosts...)
+	}
+	for _, f := range a.feeds {
+		if u, err := url.Parse(f.URL()); err == nil {
+			hosts = append(hosts, u.Hostname())
+		}
+	}
+	if *pageURL != "" {
+		u, err := url.Parse(*pageURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
+			return usageError{fmt.Errorf("doctor: --url %q is not an http(s) URL", *pageURL)}
+		}
+		hosts = append(hosts, u.Hostname())
+	}
+	fetcher, err := fetch.New(a.cfg.Fetch, hosts, a.log)
+	if err != nil {
+		return usageError{err}
+	}
+	d := &doctor{app: a, fetcher: fetcher}
+
+	var rep doctorReport
+	if *pageURL != "" {
+		c := &feedCheck{}
+		c.Story = d.story(ctx, *pageURL, c)
+		rep.Feeds = append(rep.Feeds, c)
+	} else {
+		for _, f := range feeds {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			rep.Feeds = append(rep.Feeds, d.feed(ctx, f))
+		}
+	}
+	broken := 0
+	for _, c := range rep.Feeds {
+		broken += len(c.Problems)
+	}
+	rep.OK = broken == 0
+	if *asJSON {
+		enc := json.NewEncoder(m.Stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else {
+		printReport(m.Stdout, &rep)
+	}
+	if broken > 0 {
+		return hintError{fmt.Errorf("doctor: %d problem(s) found (see the report)", broken), `README.md, "When the site changes", says what to do for each`}
+	}
+	return nil
+}
+
+// doctor checks feeds and story pages with the configured fetcher and
+// rules.
+type doctor struct {
+	*app
+	fetcher *fetch.Client
+}
+
+// feed polls f once, unconditionally, and checks its newest story.
+func (d *doctor) feed(ctx context.Context, f *feed.Feed) *feedCheck {
+	c := &feedCheck{Name: f.Name(), Type: f.Type(), URL: f.URL()}
+	key := d.feedKey(f.Name())
+	resp, err := d.fetcher.Get(ctx, f.URL(), fetch.Conditional{})
+	if err != nil {
+		c.Status, c.Error = statusOf(err), err.Error()
+		c.problem("feed unreachable: "+shortError(err), "open "+f.URL()+" in a browser; if the site moved the feed, fix "+key+".url (or remove the feed)")
+		return c
+	}
+	c.Status = resp.Status
+	items, _, err := f.Items(resp.Body, resp.URL)
+	if err != nil {
+		c.Error = err.Error()
+		fix := key + ".type: the document is not a " + f.Type() + " any more"
+		if f.Type() == feed.TypeListing {
+			fix = key + ".links: no selector finds story links on the page any more"
+		}
+		c.problem("feed unreadable: "+err.Error(), fix)
+		return c
+	}
+	c.Items = len(items)
+	items, c.OutOfScope = d.inScope(f, items)
+	c.InScope = len(items)
+	switch {
+	case c.Items == 0:
+		fix := "open " + f.URL() + " in a browser: if the site renamed or moved the section, fix " + key + ".url"
+		if f.Type() == feed.TypeListing {
+			fix = key + ".links: no selector matches the listing's story links any more"
+		}
+		c.problem("feed lists no items", fix)
+		return c
+	case c.InScope == 0:
+		c.problem(fmt.Sprintf("none of the feed's %d items is on a host and port the site rules allow (%s)", c.Items, c.OutOfScope),
+			"add the host the stories moved to to the site's hosts (sites[].hosts), or fix "+key+".site")
+		return c
+	}
+	c.Story = d.story(ctx, newest(items).URL, c)
+	return c
+}
+
+// story fetches and diagnoses one story page, noting its problems on c.
+func (d *doctor) story(ctx context.Context, pageURL string, c *feedCheck) *storyCheck {
+	s := &storyCheck{URL: pageURL}
+	resp, err := d.fetcher.Get(ctx, pageURL, fetch.Conditional{})
+	if err != nil {
+		s.Status, s.Error = statusOf(err), err.Error()
+		fix := "open the page in a browser; a 403 or 429 may ask for another fetch.user_agent or a longer fetch.delay"
+		switch {
+		case errors.Is(err, fetch.ErrRobots):
+			fix = "the site's robots.txt now disallows story pages: newsmd will not fetch them (fetch.robots_txt)"
+		case errors.Is(err, fetch.ErrForbiddenHost):
+			fix = "the page redirects to a host no site rule names: add it to sites[].hosts"
+		case statusOf(err) == 404 || statusOf(err) == 410:
+			fix = "the feed links a page that is gone: if every story link is, the site changed its URLs; check the feed's links"
+		}
+		c.problem("story page fetch failed: "+shortError(err), fix)
+		return s
+	}
+	s.URL, s.Status, s.Bytes = resp.URL, resp.Status, len(resp.Body)
+	dg := site.Diagnose(resp.Body, resp.URL, d.sites)
+	s.Diagnosis = &dg
+	if dg.Err != nil {
+		s.Error = dg.Err.Error()
+	}
+	siteKey := d.siteKey(dg.Site)
+	yields := slices.ContainsFunc(dg.Layouts, func(l site.LayoutCheck) bool { return l.Yields })
+	// What became of the story when no layout gave it.
+	outcome := "the generic extractor was used"
+	if dg.Err != nil {
+		outcome = "no article was found, not even by the generic extractor"
+	}
+	layoutProblems := 0
+	for i, l := range dg.Layouts {
+		if !l.Tried || !l.Applies || l.Yields {
+			continue
+		}
+		var keys []string
+		for _, f := range l.Lacks {
+			keys = append(keys, fmt.Sprintf("%s.layouts[%d].%s", siteKey, i, f))
+		}
+		if len(keys) == 0 {
+			keys = append(keys, fmt.Sprintf("%s.layouts[%d]", siteKey, i))
+		}
+		what := fmt.Sprintf("layout %s/%s matches the story page but gives no article: %s", dg.Site, l.Name, l.Why)
+		if !yields {
+			what += "; " + outcome
+		}
+		c.problem(what, "fix the sources of "+strings.Join(keys, ", ")+" (the layout's fields above show which still work)")
+		layoutProblems++
+	}
+	switch {
+	case layoutProblems > 0 || yields:
+	case dg.Site == "" && dg.Err != nil:
+		c.problem("no article found on the story page: no site rules for its host, and the generic extractor found none",
+			"add a site with a layout for this host under sites")
+	case dg.Site != "":
+		c.problem("no "+dg.Site+" layout matched the story page; "+outcome,
+			"the layouts above say why each does not apply: fix the `when` selector or `hydration` of the one meant for this page under "+siteKey+".layouts, or add a layout")
+	}
+	return s
+}
+
+func (c *feedCheck) problem(what, fix string) {
+	c.Problems = append(c.Problems, problem{What: what, Fix: fix})
+}
+
+// inScope keeps the items once would fetch: on a host and port a site
+// rule allows, or, for sites without rules, on the feed's own. first is
+// the first item dropped.
+func (d *doctor) inScope(f *feed.Feed, items []feed.Item) (kept []feed.Item, first string) {
+	feedURL, _ := url.Parse(f.URL())
+	for _, it := range items {
+		_, rules, err := site.Identify(d.sites, it.URL)
+		if err == nil && rules == nil {
+			if u, perr := url.Parse(it.URL); perr != nil || feedURL == nil || !site.SameOrigin(u, feedURL) {
+				err = site.ErrNoSiteRule
+			}
+		}
+		switch {
+		case err == nil:
+			kept = append(kept, it)
+		case first == "":
+			first = it.URL
+		}
+	}
+	return kept, first
+}
+
+// newest is the item published last; the first listed when some item
+// has no time (listings list the newest first).
+func newest(items []feed.Item) feed.Item {
+	best := items[0]
+	for _, it := range items {
+		if it.Published.IsZero() {
+			return items[0]
+		}
+		if it.Published.After(best.Published) {
+			best = it
+		}
+	}
+	return best
+}
+
+// feedKey and siteKey are the config paths of a feed and a site.
+func (d *doctor) feedKey(name string) string {
+	i := slices.IndexFunc(d.cfg.Feeds, func(f config.Feed) bool { return f.Name == name })
+	return fmt.Sprintf("feeds[%d]", i)
+}
+
+func (d *doctor) siteKey(name string) string {
+	i := slices.IndexFunc(d.cfg.Sites, func(s config.Site) bool { return s.Name == name })
+	if name == "" || i < 0 {
+		return ""
+	}
+	return fmt.Sprintf("sites[%d]", i)
+}
+
+func statusOf(err error) int {
+	if he, ok := errors.AsType[*fetch.HTTPError](err); ok {
+		return he.Status
+	}
+	return 0
+}
+
+// shortError is an HTTP error as its status alone ("HTTP 404 Not
+// Found"), the report naming the URL already; other errors whole.
+func shortError(err error) string {
+	if he, ok := errors.AsType[*fetch.HTTPError](err); ok {
+		s := he.Error()
+		return s[strings.Index(s, "HTTP "):]
+	}
+	return err.Error()
+}
+
+// printReport writes the report for a person.
+func printReport(w io.Writer, rep *doctorReport) {
+	fmt.Fprintln(w, "newsmd doctor (read-only: nothing is written to the archive or the store)")
+	healthy := 0
+	for _, c := range rep.Feeds {
+		fmt.Fprintln(w)
+		if c.Name != "" {
+			fmt.Fprintf(w, "feed %s (%s) %s\n", c.Name, c.Type, c.URL)
+			switch {
+			case c.Error != "" && c.Status != 0:
+				fmt.Fprintf(w, "  reachable    no: HTTP %d\n", c.Status)
+			case c.Error != "" && c.Items == 0 && c.Status == 0:
+				fmt.Fprintf(w, "  reachable    no: %s\n", c.Error)
+			default:
+				fmt.Fprintf(w, "  reachable    yes: HTTP %d\n", c.Status)
+				fmt.Fprintf(w, "  items        %d (%d in scope)\n", c.Items, c.InScope)
+				if c.OutOfScope != "" {
+					fmt.Fprintf(w, "  dropped      %d that no site rule allows, the first %s\n", c.Items-c.InScope, c.OutOfScope)
+				}
+			}
+		}
+		if s := c.Story; s != nil {
+			printStory(w, s)
+		}
+		label := "feed " + c.Name
+		if c.Name == "" {
+			label = "story"
+		}
+		if len(c.Problems) == 0 {
+			healthy++
+			fmt.Fprintf(w, "  verdict      OK: %s%s\n", label, notes(c))
+			continue
+		}
+		fmt.Fprintf(w, "  verdict      BROKEN: %s, %d problem(s)\n", label, len(c.Problems))
+		for _, p := range c.Problems {
+			fmt.Fprintf(w, "    ✗ %s\n      fix: %s\n", p.What, p.Fix)
+		}
+	}
+	fmt.Fprintln(w)
+	if rep.OK {
+		fmt.Fprintf(w, "overall: OK (%d of %d healthy)\n", healthy, len(rep.Feeds))
+		return
+	}
+	fmt.Fprintf(w, "overall: BROKEN (%d of %d healthy)\n", healthy, len(rep.Feeds))
+	for _, c := range rep.Feeds {
+		for _, p := range c.Problems {
+			name := c.Name
+			if name == "" {
+				name = c.Story.URL
+			}
+			fmt.Fprintf(w, "  %s: %s\n", name, p.What)
+		}
+	}
+}
+
+// notes are what a healthy check still tells: missing optional fields,
+// a paywall.
+func notes(c *feedCheck) string {
+	if c.Story == nil || c.Story.Diagnosis == nil {
+		return ""
+	}
+	var n []string
+	if m := c.Story.Diagnosis.Missing(); len(m) > 0 {
+		n = append(n, "missing "+strings.Join(m, ", "))
+	}
+	if c.Story.Diagnosis.Truncated {
+		n = append(n, "story truncated by a paywall")
+	}
+	if len(n) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(n, "; ") + ")"
+}
+
+func printStory(w io.Writer, s *storyCheck) {
+	fmt.Fprintf(w, "  story        %s\n", s.URL)
+	if s.Diagnosis == nil {
+		fmt.Fprintf(w, "  fetched      no: %s\n", s.Error)
+		return
+	}
+	fmt.Fprintf(w, "  fetched      HTTP %d, %d bytes\n", s.Status, s.Bytes)
+	dg := s.Diagnosis
+	if dg.Site == "" {
+		fmt.Fprintln(w, "  site         none: no site rules for this host")
+	}
+	for i, l := range dg.Layouts {
+		head := "  layouts      "
+		if i > 0 {
+			head = "               "
+		}
+		var state string
+		switch {
+		case l.Yields:
+			state = "✓ gave the article"
+		case l.Applies && l.Tried:
+			state = "✗ matches, but " + l.Why
+		case l.Applies:
+			state = "- matches (not tried: an earlier layout gave the article)"
+		default:
+			state = "✗ " + l.Why
+		}
+		fmt.Fprintf(w, "%s%-14s %s\n", head, l.Name, state)
+		if len(l.Fields) > 0 {
+			printFields(w, "                 ", l.Fields, dg)
+		}
+	}
+	if dg.Extractor == "" {
+		why := s.Error
+		if ee, ok := errors.AsType[*site.ExtractError](dg.Err); ok && len(ee.Tried) > 0 {
+			why = ee.Tried[len(ee.Tried)-1]
+		}
+		fmt.Fprintf(w, "  extractor    none (%s)\n", why)
+		return
+	}
+	extractor := dg.Extractor
+	if strings.HasPrefix(extractor, "generic (") {
+		extractor = "none: fell to generic " + strings.TrimPrefix(extractor, "generic ")
+	}
+	fmt.Fprintf(w, "  extractor    %s\n", extractor)
+	printFields(w, "    ", dg.Fields, dg)
+	paywall := "no"
+	if dg.Truncated {
+		paywall = "yes: a paywall prompt was removed, the story is truncated"
+	}
+	fmt.Fprintf(w, "  truncated    %s\n", paywall)
+}
+
+// printFields writes fields, one a line, each with its source or what
+// was tried.
+func printFields(w io.Writer, indent string, fields []site.Field, dg *site.Diagnosis) {
+	for _, f := range fields {
+		if f.Missing() {
+			tried := "no source configured"
+			switch {
+			case len(f.Tried) > 0:
+				tried = "tried " + strings.Join(f.Tried, ", ")
+			case f.Name == "image_caption" && !slices.ContainsFunc(fields, func(f site.Field) bool { return f.Name == "image" && !f.Missing() }):
+				tried = "no image"
+			case strings.HasPrefix(dg.Extractor, "generic"):
+				tried = "the generic extractor found none"
+			}
+			fmt.Fprintf(w, "%s%-14s ✗ missing (%s)\n", indent, f.Name, tried)
+			continue
+		}
+		v := f.Value
+		if f.Name != "published" && f.Name != "modified" && f.Name != "body" {
+			v = quote(v, 60)
+		}
+		fmt.Fprintf(w, "%s%-14s ← %-26s %s\n", indent, f.Name, f.Source, v)
+	}
+}
+
+// quote quotes v, cut to max runes.
+func quote(v string, max int) string {
+	if utf8.RuneCountInString(v) > max {
+		v = string([]rune(v)[:max]) + "…"
+	}
+	return `"` + v + `"`
+}
