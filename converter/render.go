@@ -154,18 +154,12 @@ func (c *Converter) markdown(a Article, rw *rewriter) (string, error) {
 			root.AppendChild(n)
 		}
 	}
+	leadOnTop := ""
 	if img := ResolveURL(base, a.Image.URL); img != "" && !showsImage(root, base, img, rw) {
-		lead := rw.rewrite(img)
-		fig := &html.Node{Type: html.ElementNode, Data: "figure", DataAtom: atom.Figure}
-		fig.AppendChild(&html.Node{Type: html.ElementNode, Data: "img", DataAtom: atom.Img,
-			Attr: []html.Attribute{{Key: "src", Val: lead}, {Key: "alt", Val: CleanText(a.Image.Caption)}}})
-		if cap := CleanText(a.Image.Caption); cap != "" {
-			fc := &html.Node{Type: html.ElementNode, Data: "figcaption", DataAtom: atom.Figcaption}
-			fc.AppendChild(&html.Node{Type: html.TextNode, Data: cap})
-			fig.AppendChild(fc)
-		}
-		root.InsertBefore(fig, root.FirstChild)
+		root.InsertBefore(figure(rw.rewrite(img), CleanText(a.Image.Caption)), root.FirstChild)
+		leadOnTop = rw.key(img)
 	}
+	placeImages(root, base, a.Images, leadOnTop, rw)
 	normalizeBody(root, base, rw)
 	out, err := c.md.ConvertNode(root, converter.WithDomain(a.URL))
 	if err != nil {
@@ -179,6 +173,105 @@ func (c *Converter) markdown(a Article, rw *rewriter) (string, error) {
 		return "", nil
 	}
 	return md + "\n", nil
+}
+
+// figure is <figure><img><figcaption></figure> for the image src, without
+// a figcaption when caption is "".
+func figure(src, caption string) *html.Node {
+	fig := &html.Node{Type: html.ElementNode, Data: "figure", DataAtom: atom.Figure}
+	fig.AppendChild(&html.Node{Type: html.ElementNode, Data: "img", DataAtom: atom.Img,
+		Attr: []html.Attribute{{Key: "src", Val: src}, {Key: "alt", Val: caption}}})
+	if caption != "" {
+		fig.AppendChild(figcaption(caption))
+	}
+	return fig
+}
+
+func figcaption(caption string) *html.Node {
+	fc := &html.Node{Type: html.ElementNode, Data: "figcaption", DataAtom: atom.Figcaption}
+	fc.AppendChild(&html.Node{Type: html.TextNode, Data: caption})
+	return fc
+}
+
+// placeImages places the story's images (Article.Images) in the body
+// under root, so that every image shows once and every caption once:
+//
+//   - an image the body shows (as ImageKey compares URLs) stays where it
+//     is; it gets its caption when its figure has none and the body does
+//     not show that text anywhere;
+//   - the lead image, put on top of the body (leadOnTop is its key), is
+//     not shown again;
+//   - every other image is shown after the body, in a figure with its
+//     caption (unless the body already shows that text).
+func placeImages(root *html.Node, base *url.URL, images []Image, leadOnTop string, rw *rewriter) {
+	if len(images) == 0 {
+		return
+	}
+	inBody := map[string]*html.Node{}
+	walk(root, func(n *html.Node) {
+		if n.Type == html.ElementNode && n.DataAtom == atom.Img {
+			if k := rw.key(ResolveURL(base, ImageURL(n))); k != "" && inBody[k] == nil {
+				inBody[k] = n
+			}
+		}
+	})
+	shown := compactText(textOf(root))
+	done := map[string]bool{leadOnTop: true}
+	var gallery []*html.Node
+	for _, im := range images {
+		u := ResolveURL(base, im.URL)
+		k := rw.key(u)
+		if u == "" || done[k] {
+			continue
+		}
+		done[k] = true
+		caption := CleanText(im.Caption)
+		img := inBody[k]
+		if img != nil && caption != "" && attr(img, "alt") == "" {
+			setAttr(img, "alt", caption)
+		}
+		if c := compactText(caption); c == "" || strings.Contains(shown, c) {
+			caption = ""
+		} else {
+			shown += c
+		}
+		if img != nil {
+			if caption != "" {
+				addCaption(root, img, caption)
+			}
+			continue
+		}
+		gallery = append(gallery, figure(rw.rewrite(u), caption))
+	}
+	for _, fig := range gallery {
+		root.AppendChild(fig)
+	}
+}
+
+// addCaption gives img, in the body under root, the caption: in its
+// figure when it has one without a caption, else right after the block
+// of the body that holds it.
+func addCaption(root, img *html.Node, caption string) {
+	block := img
+	for block.Parent != nil && block.Parent != root {
+		block = block.Parent
+		if block.Type == html.ElementNode && block.DataAtom == atom.Figure {
+			if fc := findElement(block, atom.Figcaption); fc != nil && CleanText(textOf(fc)) != "" {
+				return
+			}
+			block.AppendChild(figcaption(caption))
+			return
+		}
+	}
+	if block.Parent == nil {
+		return
+	}
+	root.InsertBefore(figcaption(caption), block.NextSibling)
+}
+
+// compactText is s without white space, so texts compare by their words.
+func compactText(s string) string {
+	return strings.Join(strings.Fields(s), "")
 }
 
 // showsImage reports whether the body already has the image u, an
