@@ -227,7 +227,9 @@ func placeImages(root *html.Node, base *url.URL, images []Image, leadOnTop strin
 		done[k] = true
 		caption := CleanText(im.Caption)
 		img := inBody[k]
-		if img != nil && caption != "" && attr(img, "alt") == "" {
+		if img != nil && caption != "" && attr(img, "alt") == "" && !hasFigcaption(root, img) {
+			// Where the body shows the caption as text, the image is
+			// still described.
 			setAttr(img, "alt", caption)
 		}
 		if c := compactText(caption); c == "" || strings.Contains(shown, c) {
@@ -248,20 +250,40 @@ func placeImages(root *html.Node, base *url.URL, images []Image, leadOnTop strin
 	}
 }
 
+// figureOf is the figure under root that holds img, or nil.
+func figureOf(root, img *html.Node) *html.Node {
+	for n := img.Parent; n != nil && n != root; n = n.Parent {
+		if n.Type == html.ElementNode && n.DataAtom == atom.Figure {
+			return n
+		}
+	}
+	return nil
+}
+
+// hasFigcaption reports whether img, in the body under root, is in a
+// figure with a caption.
+func hasFigcaption(root, img *html.Node) bool {
+	fig := figureOf(root, img)
+	if fig == nil {
+		return false
+	}
+	fc := findElement(fig, atom.Figcaption)
+	return fc != nil && CleanText(textOf(fc)) != ""
+}
+
 // addCaption gives img, in the body under root, the caption: in its
 // figure when it has one without a caption, else right after the block
 // of the body that holds it.
 func addCaption(root, img *html.Node, caption string) {
+	if fig := figureOf(root, img); fig != nil {
+		if !hasFigcaption(root, img) {
+			fig.AppendChild(figcaption(caption))
+		}
+		return
+	}
 	block := img
 	for block.Parent != nil && block.Parent != root {
 		block = block.Parent
-		if block.Type == html.ElementNode && block.DataAtom == atom.Figure {
-			if fc := findElement(block, atom.Figcaption); fc != nil && CleanText(textOf(fc)) != "" {
-				return
-			}
-			block.AppendChild(figcaption(caption))
-			return
-		}
 	}
 	if block.Parent == nil {
 		return
