@@ -61,7 +61,7 @@ func TestMarkdownStoryImages(t *testing.T) {
 			name:   "a caption the body shows as text is not repeated",
 			images: []converter.Image{{URL: img + "a.jpg", Caption: "甲图 说明"}, {URL: img + "b.jpg", Caption: "甲图说明"}},
 			body:   `<div class="figure-media"><img src="` + img + `a.jpg"></div><div class="figure-caption">甲图说明</div><p>正文。</p>`,
-			want:   []string{"img " + img + "a.jpg 甲图 说明", "p 甲图说明", "p 正文。", "img " + img + "b.jpg "},
+			want:   []string{"img " + img + "a.jpg 甲图 说明", "p 甲图说明", "p 正文。", "img " + img + "b.jpg 甲图说明"},
 		},
 		{
 			name:   "the lead in the body is placed as the others",

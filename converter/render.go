@@ -226,11 +226,12 @@ func placeImages(root *html.Node, base *url.URL, images []Image, leadOnTop strin
 		}
 		done[k] = true
 		caption := CleanText(im.Caption)
+		alt := caption
 		img := inBody[k]
-		if img != nil && caption != "" && attr(img, "alt") == "" && !hasFigcaption(root, img) {
+		if img != nil && alt != "" && attr(img, "alt") == "" && !hasFigcaption(root, img) {
 			// Where the body shows the caption as text, the image is
 			// still described.
-			setAttr(img, "alt", caption)
+			setAttr(img, "alt", alt)
 		}
 		if c := compactText(caption); c == "" || strings.Contains(shown, c) {
 			caption = ""
@@ -243,7 +244,9 @@ func placeImages(root *html.Node, base *url.URL, images []Image, leadOnTop strin
 			}
 			continue
 		}
-		gallery = append(gallery, figure(rw.rewrite(u), caption))
+		fig := figure(rw.rewrite(u), caption)
+		setAttr(fig.FirstChild, "alt", alt)
+		gallery = append(gallery, fig)
 	}
 	for _, fig := range gallery {
 		root.AppendChild(fig)
