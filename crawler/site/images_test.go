@@ -206,3 +206,26 @@ func TestNewsAndRealtimeOneStory(t *testing.T) {
 		t.Errorf("article: got %s %s %s, want %s 8123456 news/china", a.URL, a.StoryID, a.Section, news.URL)
 	}
 }
+
+// TestLeadImageFromLDJSONArray: the lead image is the first of an ld+json
+// image array, whether a URL string or an ImageObject.
+func TestLeadImageFromLDJSONArray(t *testing.T) {
+	sites := testSites(t)
+	const img = "https://cassette.sphdigital.com.sg/image/zaobao/"
+	for _, tt := range []struct{ image, want string }{
+		{`["` + img + `a1",{"@type":"ImageObject","url":"` + img + `b2","caption":"乙"}]`, img + "a1"},
+		{`[{"@type":"ImageObject","url":"` + img + `b2","caption":"乙"},"` + img + `a1"]`, img + "b2"},
+		{`{"@type":"ImageObject","contentUrl":"` + img + `c3"}`, img + "c3"},
+		{`"` + img + `d4"`, img + "d4"},
+	} {
+		for _, body := range []string{"", `<div class="inline-figure bff-inline-image"><div class="figure-media"><img src="` + img + `e5"></div><div class="figure-caption">戊</div></div>`} {
+			a, err := Extract(ldjsonPage(`,"image":`+tt.image, body), "https://www.zaobao.com.sg/news/world/story20261002-8160012", sites)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Image.URL != tt.want {
+				t.Errorf("%s, %s: lead image %q, want %q", a.Extractor, tt.image, a.Image.URL, tt.want)
+			}
+		}
+	}
+}
