@@ -58,10 +58,16 @@ func TestMarkdownStoryImages(t *testing.T) {
 			want:   []string{"img " + img + "a.jpg 甲图说明", "em 甲图说明", "p 正文。"},
 		},
 		{
-			name:   "a caption the body shows as text is not repeated",
+			name:   "a caption the body shows as text is not repeated, and shows as a caption",
 			images: []converter.Image{{URL: img + "a.jpg", Caption: "甲图 说明"}, {URL: img + "b.jpg", Caption: "甲图说明"}},
 			body:   `<div class="figure-media"><img src="` + img + `a.jpg"></div><div class="figure-caption">甲图说明</div><p>正文。</p>`,
-			want:   []string{"img " + img + "a.jpg 甲图 说明", "p 甲图说明", "p 正文。", "img " + img + "b.jpg 甲图说明"},
+			want:   []string{"img " + img + "a.jpg 甲图 说明", "em 甲图说明", "p 正文。", "img " + img + "b.jpg 甲图说明"},
+		},
+		{
+			name:   "a caption in the image's own paragraph stays as it is",
+			images: []converter.Image{{URL: img + "a.jpg", Caption: "甲图说明"}},
+			body:   `<p><img src="` + img + `a.jpg">甲图说明</p><p>正文。</p>`,
+			want:   []string{"p 甲图说明", "p 正文。"},
 		},
 		{
 			name:   "the lead in the body is placed as the others",

@@ -198,7 +198,8 @@ func figcaption(caption string) *html.Node {
 //
 //   - an image the body shows (as ImageKey compares URLs) stays where it
 //     is; it gets its caption when its figure has none and the body does
-//     not show that text anywhere;
+//     not show that text anywhere (where it does, in an element of its
+//     own, that element becomes a figcaption);
 //   - the lead image, put on top of the body (leadOnTop is its key), is
 //     not shown again;
 //   - every other image is shown after the body, in a figure with its
@@ -234,6 +235,9 @@ func placeImages(root *html.Node, base *url.URL, images []Image, leadOnTop strin
 			setAttr(img, "alt", alt)
 		}
 		if c := compactText(caption); c == "" || strings.Contains(shown, c) {
+			if c != "" {
+				markCaption(root, c)
+			}
 			caption = ""
 		} else {
 			shown += c
@@ -251,6 +255,36 @@ func placeImages(root *html.Node, base *url.URL, images []Image, leadOnTop strin
 	for _, fig := range gallery {
 		root.AppendChild(fig)
 	}
+}
+
+// markCaption makes the element of the body under root that holds
+// nothing but the caption c (compactText) a figcaption, so that it shows
+// as the other captions do (.figure-caption on SG 2026 pages is a div).
+// Elements holding an image, and figcaptions, are left alone.
+func markCaption(root *html.Node, c string) {
+	var found *html.Node
+	walk(root, func(n *html.Node) {
+		if found == nil && n != root && n.Type == html.ElementNode && compactText(textOf(n)) == c {
+			found = n
+		}
+	})
+	if found == nil {
+		return
+	}
+	// The innermost element with that text: not the figure around it.
+	for descended := true; descended; {
+		descended = false
+		for ch := found.FirstChild; ch != nil; ch = ch.NextSibling {
+			if ch.Type == html.ElementNode && compactText(textOf(ch)) == c {
+				found, descended = ch, true
+				break
+			}
+		}
+	}
+	if found.DataAtom == atom.Figcaption || findElement(found, atom.Img) != nil || found.DataAtom == atom.Img {
+		return
+	}
+	found.Data, found.DataAtom, found.Attr = "figcaption", atom.Figcaption, nil
 }
 
 // figureOf is the figure under root that holds img, or nil.
