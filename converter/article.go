@@ -31,6 +31,11 @@ type Article struct {
 	Keywords []string `json:"keywords,omitempty"`
 	// Image is the lead image, shown above the body.
 	Image Image `json:"image,omitzero"`
+	// Images are every image of the story, with its caption, in page
+	// order; the lead image may be among them. Render leaves those the body
+	// shows where they are, giving them their caption when the body shows
+	// none, and shows the others after the body, as a gallery.
+	Images []Image `json:"images,omitempty"`
 	// Body is the cleaned article body as a parsed tree, noise removed, in
 	// reading order: the nodes under Body (an element whose own tag does
 	// not count). Extraction hands it over so that a page is parsed once.

@@ -184,9 +184,13 @@ func (s *Site) extractLayout(raw []byte, t *tree, u *url.URL, l layout) (convert
 				continue
 			}
 			prependGallery(body, t.doc, l, u)
-			a.Body, a.Truncated = body, truncated
+			a.Body, a.Truncated = body, truncated || p.truncated(l.truncated)
+			a.Images = s.images(p, l.images, u)
 			if a.Image.URL != "" && a.Image.Caption == "" {
 				a.Image.Caption = s.captionInBody(body, u, a.Image.URL)
+			}
+			if a.Image.URL != "" && a.Image.Caption == "" {
+				a.Image.Caption = s.captionOf(a.Images, a.Image.URL)
 			}
 			return a, nil
 		}

@@ -34,6 +34,13 @@ type want struct {
 	Paragraphs     []string `json:"paragraphs"`
 	MustNotContain []string `json:"must_not_contain"`
 	Layout         string   `json:"layout"`
+	// Images are every image of the story (Article.Images, URLs after
+	// the image rewrites), when given.
+	Images []converter.Image `json:"images"`
+	// Captions must each be shown exactly once in the post, and
+	// ImageCount is the number of images the post shows, when given.
+	Captions   []string `json:"captions"`
+	ImageCount *int     `json:"image_count"`
 }
 
 func readWant(t testing.TB, path string) want {
@@ -133,6 +140,15 @@ func checkArticle(t *testing.T, a converter.Article, w want) {
 	if w.Layout != "" {
 		eq("extractor", a.Extractor, w.Layout)
 	}
+	if w.Images != nil {
+		var got []converter.Image
+		for _, im := range a.Images {
+			got = append(got, converter.Image{URL: rewritten(t, im.URL), Caption: im.Caption})
+		}
+		if !slices.Equal(got, w.Images) {
+			t.Errorf("images:\n got  %q\n want %q", got, w.Images)
+		}
+	}
 }
 
 // rewritten is an image URL as the post writes it, after the sites'
@@ -174,5 +190,20 @@ func checkPost(t *testing.T, post string, w want) {
 	}
 	if w.Image != "" && !strings.Contains(post, "]("+w.Image) {
 		t.Errorf("lead image %s not in the post", w.Image)
+	}
+	for _, c := range w.Captions {
+		if n := strings.Count(text, squeeze(c)); n != 1 {
+			t.Errorf("caption shown %d times, want once: %.60q", n, c)
+		}
+	}
+	if w.ImageCount != nil {
+		if n := strings.Count(rest, "!["); n != *w.ImageCount {
+			t.Errorf("post shows %d images, want %d", n, *w.ImageCount)
+		}
+	}
+	for _, im := range w.Images {
+		if !strings.Contains(rest, "]("+im.URL) {
+			t.Errorf("image %s not in the post", im.URL)
+		}
 	}
 }

@@ -172,14 +172,17 @@ func step(v any, seg string) []any {
 	return nil
 }
 
-// stringify turns a JSON value into the strings it stands for: an object
-// stands for its url, name or @id (schema.org ImageObject, Person).
+// stringify turns a JSON value into the strings it stands for: a boolean
+// for "true" or "false", an object for its url, name or @id (schema.org
+// ImageObject, Person).
 func stringify(v any) []string {
 	switch t := v.(type) {
 	case string:
 		return []string{t}
 	case json.Number:
 		return []string{t.String()}
+	case bool:
+		return []string{strconv.FormatBool(t)}
 	case []any:
 		var out []string
 		for _, e := range t {

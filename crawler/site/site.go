@@ -34,6 +34,8 @@ type layout struct {
 	remove    []cascadia.Selector
 	fields    map[string][]source
 	hydration *config.Hydration
+	images    []imageRule
+	truncated []source
 }
 
 // Name is the site's configured name.
@@ -157,6 +159,7 @@ func compileLayout(p string, c config.Layout, errs *[]error) layout {
 		{"title", c.Title}, {"published", c.Published}, {"modified", c.Modified},
 		{"author", c.Author}, {"keywords", c.Keywords}, {"section", c.Section},
 		{"image", c.Image}, {"image_caption", c.ImageCaption}, {"body", c.Body},
+		{"truncated", c.Truncated},
 	} {
 		for k, raw := range f.srcs {
 			sp := fmt.Sprintf("%s.%s[%d]", p, f.name, k)
@@ -170,6 +173,19 @@ func compileLayout(p string, c config.Layout, errs *[]error) layout {
 			}
 			l.fields[f.name] = append(l.fields[f.name], src)
 		}
+	}
+	l.truncated = l.fields["truncated"]
+	for k, ic := range c.Images {
+		ip := fmt.Sprintf("%s.images[%d]", p, k)
+		r, ok := compileImageRule(ip, ic, errs)
+		if !ok {
+			continue
+		}
+		if r.from.kind == "json" && c.Hydration == nil {
+			config.BadField(errs, ip+".from", "json: source needs the layout's hydration setting")
+			continue
+		}
+		l.images = append(l.images, r)
 	}
 	if len(c.Body) == 0 {
 		config.BadField(errs, p+".body", "at least one body source is required")

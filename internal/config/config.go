@@ -266,6 +266,26 @@ type Layout struct {
 	// Unshuffle names the attribute that holds each body child's reading
 	// position, as 3 junk characters and the base32 of the decimal number.
 	Unshuffle string `yaml:"unshuffle"`
+	// Images find every image of the story, each with its caption; the
+	// rules' images are taken in order, without duplicates.
+	Images []ImageRule `yaml:"images"`
+	// Truncated lists sources that mark the article truncated (a paywall
+	// cut it) when one yields a value, after its "| re:" filter:
+	// "json:is_full_body | re:^false$".
+	Truncated []string `yaml:"truncated"`
+}
+
+// ImageRule finds images and their captions. From is a json:, ldjson: or
+// css: source without a filter. A json: or ldjson: source yields values:
+// a string is an image URL, an object an image whose URL and Caption are
+// paths into it (default: url or contentUrl, and caption). A css: source
+// yields elements: URL is "[SELECTOR]@ATTRIBUTE" inside the element
+// (default @imgsrc, the best image URL of the element or of the first
+// <img> in it), Caption "SELECTOR" (its text) or "[SELECTOR]@ATTRIBUTE".
+type ImageRule struct {
+	From    string `yaml:"from"`
+	URL     string `yaml:"url"`
+	Caption string `yaml:"caption"`
 }
 
 // Hydration finds `window.<Variable> = JSON.parse("…")` (or a plain
