@@ -61,6 +61,7 @@ type Runner struct {
 	dep Deps
 
 	lastCycle atomic.Int64 // Unix nanoseconds of Run's last finished cycle
+	mem       feedMemory   // which URL of each feed answered (feedurls.go)
 }
 
 // New returns the runner of cfg working with d.
