@@ -158,7 +158,7 @@ func TestPollFallbackOrder(t *testing.T) {
 			}
 			jsonList("/a/story20260729-1")(w, r)
 		},
-		"local/b": jsonList(),                                        // answers, lists nothing
+		"local/b": jsonList(),                                           // answers, lists nothing
 		"local/c": jsonList("/c/story20260729-2", "/c/story20260729-3"), // lists
 		"local/d": jsonList("/d/story20260729-4"),
 	}
