@@ -99,8 +99,9 @@ func (f *Feed) Pages() int { return f.pages }
 // PageURLs are the addresses of the pages of u (one of URLs), first page
 // first, Pages of them. Listing pages are numbered from 0, as zaobao's
 // are (page=0 is the first page, page=1 the second): PagePlaceholder is
-// replaced by the page's number; a URL without it is the first page as
-// written, and the later pages set its query parameter page to 1, 2, ….
+// replaced by the page's number. A URL without it is the first page as
+// written, and the later pages count its query parameter page on from
+// there (from 0 when it has none): ?page=1 is followed by ?page=2.
 func (f *Feed) PageURLs(u string) []string {
 	out := make([]string, 0, f.pages)
 	for i := range f.pages {
@@ -121,7 +122,8 @@ func pageURL(u string, page int) string {
 		return u // Compile checked every URL
 	}
 	q := p.Query()
-	q.Set("page", strconv.Itoa(page))
+	first, _ := strconv.Atoi(q.Get("page")) // Compile checked it is a number
+	q.Set("page", strconv.Itoa(first+page))
 	p.RawQuery = q.Encode()
 	return p.String()
 }
@@ -293,14 +295,17 @@ func compileURL(errs *[]error, path, raw string, c config.Feed) (*url.URL, bool)
 	case templated && c.Type == TypeRSS:
 		config.BadField(errs, path, "%q: %s applies only to types %s and %s", raw, PagePlaceholder, TypeListing, TypeJSONListing)
 		return nil, false
-	case !templated && c.Pages > 1 && u.Query().Has("page") && u.Query().Get("page") != "0":
-		// page=1 is the second page: reading "pages" pages from it
-		// would skip the first and read page 1 twice.
-		config.BadField(errs, path, "%q asks for page=%s, but listing pages are numbered from 0 (page=1 is the second page): write page=%s so each page gets its number",
+	case !templated && c.Pages > 1 && u.Query().Has("page") && !isNumber(u.Query().Get("page")):
+		config.BadField(errs, path, "%q: page=%s is not a page number; later pages count on from it (or write page=%s)",
 			raw, u.Query().Get("page"), PagePlaceholder)
 		return nil, false
 	}
 	return u, true
+}
+
+func isNumber(s string) bool {
+	n, err := strconv.Atoi(s)
+	return err == nil && n >= 0
 }
 
 // ErrBadFeed says a feed body is not a well-formed RSS, Atom or JSON Feed

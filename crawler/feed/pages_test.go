@@ -41,6 +41,14 @@ func TestFeedURLsAndPages(t *testing.T) {
 			},
 		},
 		{
+			name:     "page=1 written: the later pages count on from it",
+			cfg:      config.Feed{Name: "d", Type: TypeJSONListing, URL: "https://x.example/list?page=1", Pages: 3},
+			wantURLs: []string{"https://x.example/list?page=1"},
+			wantPages: map[string][]string{
+				"https://x.example/list?page=1": {"https://x.example/list?page=1", "https://x.example/list?page=2", "https://x.example/list?page=3"},
+			},
+		},
+		{
 			name:     "urls alone; page=0 written is the first page",
 			cfg:      config.Feed{Name: "c", Type: TypeJSONListing, URLs: []string{"https://x.example/list?ref=a&page=0"}, Pages: 2},
 			wantURLs: []string{"https://x.example/list?ref=a&page=0"},
@@ -72,7 +80,7 @@ func TestCompileURLsAndPagesErrors(t *testing.T) {
 	bad := []config.Feed{
 		{Name: "rss-pages", URL: "https://rsshub.app/a", Pages: 2},
 		{Name: "too-many", Type: TypeJSONListing, URL: "https://x.example/a?page={page}", Pages: 11},
-		{Name: "second-page", Type: TypeJSONListing, URL: "https://x.example/b?page=1", Pages: 2},
+		{Name: "not-a-number", Type: TypeJSONListing, URL: "https://x.example/b?page=last", Pages: 2},
 		{Name: "bad-fallback", Type: TypeJSONListing, URL: "https://x.example/c", URLs: []string{"", "x.example/d", "https://x.example/c"}},
 		{Name: "rss-placeholder", URLs: []string{"https://rsshub.app/b?page={page}"}},
 		{Name: "none", Type: TypeJSONListing},
@@ -96,10 +104,6 @@ func TestCompileURLsAndPagesErrors(t *testing.T) {
 	}
 	if fmt.Sprint(got) != fmt.Sprint(wantPaths) {
 		t.Errorf("error paths:\ngot  %v\nwant %v\nerrors: %v", got, wantPaths, errs)
-	}
-	// One page from page=1, as the old default config had it, is allowed.
-	if _, errs := Compile("feeds", []config.Feed{{Name: "old", Type: TypeJSONListing, URL: "https://x.example/b?page=1"}}); len(errs) > 0 {
-		t.Errorf("one page from page=1: got %v, want no error", errs)
 	}
 }
 

@@ -177,10 +177,11 @@ type Feed struct {
 	// The first URL names the feed's state in the store.
 	URLs []string `yaml:"urls"`
 	// Pages is how many pages of a listing each poll reads; default 1, at
-	// most 10. Listing pages are numbered from 0: a "{page}" in a URL is
-	// replaced by the page's number; a URL without one is read as written
-	// for the first page and with the query parameter page=1, page=2… for
-	// the next ones.
+	// most 10. Listing pages are numbered from 0 (zaobao's page=1 is the
+	// second page): a "{page}" in a URL is replaced by the page's number;
+	// a URL without one is read as written for the first page, and the
+	// next ones count its query parameter page on (page=1, page=2… when
+	// it has none).
 	Pages int `yaml:"pages"`
 	// Timezone is the zone of times the feed prints without one, or with a
 	// zone abbreviation (CST, SGT, HKT); default Asia/Singapore.
