@@ -92,9 +92,10 @@ type urlAnswer struct {
 // stored validators: another URL's are no validators of its own.
 func (r *Runner) fetchFeed(ctx context.Context, f *feed.Feed, st FeedState) (FeedPoll, *urlAnswer, error) {
 	var (
-		p     FeedPoll
-		empty *urlAnswer
-		at    string
+		p       FeedPoll
+		empty   *urlAnswer
+		at      string
+		emptyAt int // failures before it
 	)
 	known := r.mem.get(r.mem.answered, f.URL())
 	if known == "" {
@@ -115,7 +116,7 @@ func (r *Runner) fetchFeed(ctx context.Context, f *feed.Feed, st FeedState) (Fee
 			continue
 		case a.resp.Status != http.StatusNotModified && len(a.items) == 0:
 			if empty == nil {
-				empty, at = a, u
+				empty, at, emptyAt = a, u, len(p.Failed)
 			}
 			p.Failed = append(p.Failed, FailedURL{URL: u, Err: errNoItems})
 			continue
@@ -126,7 +127,7 @@ func (r *Runner) fetchFeed(ctx context.Context, f *feed.Feed, st FeedState) (Fee
 	if empty != nil {
 		// Every URL failed or listed nothing: a feed with no news is
 		// not a failure.
-		p.Failed = p.Failed[:0]
+		p.Failed = p.Failed[:emptyAt]
 		r.answeredBy(f, at, empty, &p)
 		return p, empty, nil
 	}

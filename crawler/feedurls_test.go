@@ -225,6 +225,9 @@ func TestPollEveryURLFails(t *testing.T) {
 	if err != nil || p.URL != base+"/empty" || len(p.Items) != 0 || p.Status != http.StatusOK {
 		t.Errorf("quiet: got %+v, %v; want an empty answer from %s/empty", p, err, base)
 	}
+	if len(p.Failed) != 1 || p.Failed[0].URL != base+"/gone2" {
+		t.Errorf("quiet: failed %v, want the 404 of %s/gone2 before the empty answer", p.Failed, base)
+	}
 }
 
 // TestPollPages: pages are numbered from 0; items are deduplicated

@@ -69,7 +69,6 @@ type Item struct {
 // Feed is a compiled config.Feed.
 type Feed struct {
 	cfg config.Feed
-	url *url.URL
 	// urls are the feed's URLs in the order they are tried, as written
 	// (normalised when they have no PagePlaceholder).
 	urls     []string
@@ -236,9 +235,6 @@ func Compile(prefix string, cfgs []config.Feed) ([]*Feed, []error) {
 			written := u.String()
 			if strings.Contains(fl.raw, PagePlaceholder) {
 				written = fl.raw
-			}
-			if f.url == nil {
-				f.url = u
 			}
 			f.urls = append(f.urls, written)
 			key := strings.ToLower(u.Host) + u.RequestURI()
