@@ -231,10 +231,9 @@ func (r *Runner) readPage(f *feed.Feed, resp *fetch.Response) ([]feed.Item, erro
 	return items, nil
 }
 
-// within is where a redirect of f's URL u may lead: the hosts and ports
-// of f's site rules (named by f, else those of u's host), or, for a feed
-// no rule covers, u's own host and port, or its https on the default
-// port.
+// within is where a redirect of f's URL u may lead: u's own host and
+// port (or its https on the default port), and the hosts and ports of
+// f's site rules (named by f, else those of u's host).
 func (r *Runner) within(f *feed.Feed, u string) func(*url.URL) bool {
 	from, ok := httpurl.Parse(u)
 	if !ok {
@@ -252,8 +251,9 @@ func (r *Runner) within(f *feed.Feed, u string) func(*url.URL) bool {
 	}
 	return func(to *url.URL) bool {
 		if rules != nil {
-			_, s, err := r.Identify(to.String())
-			return err == nil && s == rules
+			if _, s, err := r.Identify(to.String()); err == nil && s == rules {
+				return true
+			}
 		}
 		if site.SameOrigin(to, from) {
 			return true

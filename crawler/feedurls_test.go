@@ -306,12 +306,15 @@ func TestPollRedirects(t *testing.T) {
 		"elsewhere.example/news/world":     func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, story) },
 		"local/old":                        func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, local, http.StatusFound) },
 		"local/new":                        func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, story) },
+		"local/rsshub":                     func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/new", http.StatusFound) },
 	}
 	links := []string{".list a"}
 	r, s, logs, base := urlRunner(t, handlers,
 		config.Feed{Name: "china", Type: feed.TypeListing, URL: "https://www.zaobao.com.sg/realtime/china", Site: "zaobao", Links: links},
 		config.Feed{Name: "world", Type: feed.TypeListing, URL: "https://www.zaobao.com.sg/realtime/world", Site: "zaobao", Links: links},
-		config.Feed{Name: "plain", Type: feed.TypeListing, URL: "local/old", Links: links})
+		config.Feed{Name: "plain", Type: feed.TypeListing, URL: "local/old", Links: links},
+		// Another host's feed of the site's stories (RSSHub's).
+		config.Feed{Name: "mirror", Type: feed.TypeListing, URL: "local/rsshub", Site: "zaobao", Links: links})
 
 	for range 2 {
 		p, err := r.Poll(t.Context(), r.dep.Feeds[0])
@@ -336,6 +339,9 @@ func TestPollRedirects(t *testing.T) {
 	local = base + "/new"
 	if p, err := r.Poll(t.Context(), r.dep.Feeds[2]); err != nil || p.Location != local {
 		t.Errorf("plain on its host: got %+v, %v", p, err)
+	}
+	if p, err := r.Poll(t.Context(), r.dep.Feeds[3]); err != nil || p.Location != base+"/new" {
+		t.Errorf("mirror on its own host: got %+v, %v", p, err)
 	}
 	for _, req := range s.requests() {
 		if strings.HasPrefix(req, "elsewhere.example") || strings.HasPrefix(req, "localhost") {
