@@ -23,8 +23,9 @@ type FeedPoll struct {
 	// in the listing's order.
 	Items []feed.Item
 	// Status is the HTTP status of the answering URL's first page: 200,
-	// or 304 when the feed did not change (and Items is empty). It is 0
-	// when the feed was not polled (not due, or held by another worker).
+	// or 304 when the feed did not change (and Items is empty). It is -1
+	// when another worker holds the feed (it was not polled), 0 when the
+	// poll failed.
 	Status int
 	// URL is the feed URL that answered, as configured (one of
 	// feed.Feed.URLs); "" when none did.

@@ -121,9 +121,10 @@ func (f *Client) SetBaseTransport(rt http.RoundTripper) { f.transport.base = rt 
 // robots.txt disallows is ErrRobots. Cancelling ctx ends every wait and
 // request at once.
 //
-// Redirects to the Client's hosts are followed, at most maxRedirects of
-// them; each hop is a request like the first, under the host's
-// robots.txt, politeness and retries. Response.Redirects lists them.
+// Redirects to the Client's hosts are followed, up to maxRedirects
+// requests in all; each hop is a request like the first, under its
+// host's robots.txt, politeness and retries. Response.Redirects lists
+// them.
 func (f *Client) Get(ctx context.Context, rawURL string, cond Conditional) (*Response, error) {
 	return f.GetWithin(ctx, rawURL, cond, nil)
 }
