@@ -192,7 +192,7 @@ var errUnreadableFeed = errors.New("unreadable feed")
 const statusHeld = -1
 
 // PollFeed fetches a feed with its stored validators and returns its
-// items. status is 304 when the feed did not change (no items), 0 when
+// items. status is 304 when the feed did not change (no items), -1 when
 // another worker holds the feed. The feed's new validators are stored
 // only by commit, to be called once every item is recorded in the store
 // (written, or failed and due for a retry): a worker killed in between
