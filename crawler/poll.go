@@ -42,7 +42,8 @@ func (r *Runner) cycle(ctx context.Context, onlyDue bool) (Summary, error) {
 		if ctx.Err() != nil {
 			return sum, ctx.Err()
 		}
-		got, status, commit, err := r.pollFeed(ctx, f, onlyDue)
+		poll, err := r.pollFeed(ctx, f, onlyDue)
+		got, status, commit := poll.Items, poll.Status, poll.Commit
 		switch {
 		case err != nil:
 			sum.FeedsFailed++
@@ -146,17 +147,24 @@ func interleave(batches [][]feed.Item) []feed.Item {
 // scope keeps the items of feed f that are stories newsmd may fetch and
 // write, newest first, at most FeedItems of them. An item is in scope
 // when a site rule allows its host and port (the rule of backfill), or,
-// for sites without rules, when it is on the feed's own host and port.
+// for sites without rules, when it is on the host and port of one of the
+// feed's URLs.
 // The others are counted and logged, never fetched or written, whatever
 // the feed says of them.
 func (r *Runner) scope(f *feed.Feed, items []feed.Item, sum *Summary) []feed.Item {
-	feedURL, _ := url.Parse(f.URL())
+	var feedURLs []*url.URL
+	for _, fu := range f.URLs() {
+		if u, err := url.Parse(fu); err == nil {
+			feedURLs = append(feedURLs, u)
+		}
+	}
 	kept := items[:0:0]
 	var refused []string
 	for _, it := range items {
 		_, rules, err := r.Identify(it.URL)
 		if err == nil && rules == nil {
-			if u, perr := url.Parse(it.URL); perr != nil || feedURL == nil || !site.SameOrigin(u, feedURL) {
+			u, perr := url.Parse(it.URL)
+			if perr != nil || !slices.ContainsFunc(feedURLs, func(fu *url.URL) bool { return site.SameOrigin(u, fu) }) {
 				err = site.ErrNoSiteRule
 			}
 		}
@@ -190,42 +198,50 @@ var errUnreadableFeed = errors.New("unreadable feed")
 const statusHeld = -1
 
 // PollFeed fetches a feed with its stored validators and returns its
-// items. status is 304 when the feed did not change (no items), 0 when
+// items. status is 304 when the feed did not change (no items), -1 when
 // another worker holds the feed. The feed's new validators are stored
 // only by commit, to be called once every item is recorded in the store
 // (written, or failed and due for a retry): a worker killed in between
 // leaves the old validators, and the next poll lists the items again.
+// Poll returns the same and which of the feed's URLs answered.
 func (r *Runner) PollFeed(ctx context.Context, f *feed.Feed) (items []feed.Item, status int, commit func(context.Context) error, err error) {
+	p, err := r.pollFeed(ctx, f, false)
+	return p.Items, p.Status, p.Commit, err
+}
+
+// Poll is PollFeed with the whole outcome: the items, status and commit,
+// and which of the feed's URLs answered (FeedPoll.URL), where it
+// redirected to and which URLs failed before it. Its error, when every
+// URL failed, is the first URL's, naming the others'.
+func (r *Runner) Poll(ctx context.Context, f *feed.Feed) (FeedPoll, error) {
 	return r.pollFeed(ctx, f, false)
 }
 
-func (r *Runner) pollFeed(ctx context.Context, f *feed.Feed, onlyDue bool) (items []feed.Item, status int, commit func(context.Context) error, err error) {
+func (r *Runner) pollFeed(ctx context.Context, f *feed.Feed, onlyDue bool) (FeedPoll, error) {
 	st, ok, err := r.dep.States.ClaimFeed(ctx, f.URL(), r.now())
 	if err != nil {
-		return nil, 0, nil, fmt.Errorf("claim feed %s: %w", f.URL(), err)
+		return FeedPoll{}, fmt.Errorf("claim feed %s: %w", f.URL(), err)
 	}
 	if !ok {
-		return nil, statusHeld, nil, nil
+		return FeedPoll{Status: statusHeld}, nil
 	}
 	now := r.now()
 	if onlyDue && now.Before(st.NextPoll) {
 		if err := r.dep.States.ReleaseFeed(ctx, f.URL(), st); err != nil {
-			return nil, 0, nil, fmt.Errorf("release feed %s: %w", f.URL(), err)
+			return FeedPoll{}, fmt.Errorf("release feed %s: %w", f.URL(), err)
 		}
-		return nil, 0, nil, nil
+		return FeedPoll{}, nil
 	}
 	st.LastPoll = now
 	st.NextPoll = now.Add(jitter(f.Interval()))
-	resp, err := r.dep.Fetcher.Get(ctx, f.URL(), fetch.Conditional{ETag: st.ETag, LastModified: st.LastModified})
-	if err == nil && resp.Status != http.StatusNotModified {
-		var skipped int
-		items, skipped, err = f.Items(resp.Body, resp.URL)
-		if skipped > 0 {
-			r.dep.Log.Warn("feed items without a usable link skipped", "feed_url", f.URL(), "skipped", skipped)
-		}
-		if err != nil {
-			err = fmt.Errorf("%w: %w", errUnreadableFeed, err)
-		}
+	poll, answer, err := r.fetchFeed(ctx, f, st)
+	var (
+		resp   *fetch.Response
+		items  []feed.Item
+		status int
+	)
+	if err == nil {
+		resp, items = answer.resp, poll.Items
 	}
 	if err != nil {
 		st.Failures++
@@ -258,14 +274,21 @@ func (r *Runner) pollFeed(ctx context.Context, f *feed.Feed, onlyDue bool) (item
 		err = fmt.Errorf("save feed state %s: %w", f.URL(), rerr)
 	}
 	if err != nil {
-		return nil, 0, nil, err
+		return poll, err
 	}
-	r.dep.Log.Info("feed polled", "feed_url", f.URL(), "status", status, "items", len(items))
+	args := []any{"feed_url", f.URL(), "status", status, "items", len(items)}
+	if poll.URL != f.URL() {
+		args = append(args, "answered_url", poll.URL)
+	}
+	if poll.Pages > 1 {
+		args = append(args, "pages", poll.Pages)
+	}
+	r.dep.Log.Info("feed polled", args...)
 	if !pending && (status == http.StatusNotModified || (resp.ETag == st.ETag && resp.LastModified == st.LastModified)) {
-		return items, status, nil, nil
+		return poll, nil
 	}
 	etag, lastModified := resp.ETag, resp.LastModified
-	commit = func(ctx context.Context) error {
+	poll.Commit = func(ctx context.Context) error {
 		cur, ok, err := r.dep.States.ClaimFeed(ctx, f.URL(), r.now())
 		if err != nil || !ok {
 			// Held by another worker: it keeps its own validators; ours
@@ -281,7 +304,7 @@ func (r *Runner) pollFeed(ctx context.Context, f *feed.Feed, onlyDue bool) (item
 		}
 		return nil
 	}
-	return items, status, commit, nil
+	return poll, nil
 }
 
 // jitter spreads polls of many feeds and workers: d ± 10%.

@@ -63,6 +63,7 @@ type Runner struct {
 
 	lastCycle atomic.Int64 // Unix nanoseconds of Run's last finished cycle
 	alarm     alarms
+	mem       feedMemory // which URL of each feed answered (feedurls.go)
 }
 
 // New returns the runner of cfg working with d.

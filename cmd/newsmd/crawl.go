@@ -71,8 +71,10 @@ func openCrawl(ctx context.Context, m *Main, fl *flag.FlagSet, configPath string
 		hosts = append(hosts, s.Hosts...)
 	}
 	for _, f := range a.feeds {
-		if u, err := url.Parse(f.URL()); err == nil {
-			hosts = append(hosts, u.Hostname())
+		for _, fu := range f.URLs() {
+			if u, err := url.Parse(fu); err == nil {
+				hosts = append(hosts, u.Hostname())
+			}
 		}
 	}
 	fetcher, err := fetch.New(cfg.Fetch, hosts, a.log)

@@ -24,7 +24,7 @@ const (
 	// TypeRSS is an RSS, Atom or JSON Feed document.
 	TypeRSS = "rss"
 	// TypeListing is an HTML section page whose story links are found
-	// with config.Feed.Links.
+	// with config.Feed.Links; a JSON answer is read as TypeJSONListing.
 	TypeListing = "listing"
 	// TypeJSONListing is the zaobao JSON listing endpoint,
 	// {"response":{"articles":[{"title","href","timestamp"}]}}.
@@ -36,7 +36,13 @@ const (
 	defaultTimezone = "Asia/Singapore"
 	defaultInterval = 10 * time.Minute
 	minInterval     = time.Minute
+	// maxPages bounds config.Feed.Pages: each page is a request every
+	// poll.
+	maxPages = 10
 )
+
+// PagePlaceholder in a listing URL is replaced by the page's number.
+const PagePlaceholder = "{page}"
 
 // Item is one story announced by a feed or a listing page.
 type Item struct {
@@ -62,8 +68,11 @@ type Item struct {
 
 // Feed is a compiled config.Feed.
 type Feed struct {
-	cfg      config.Feed
-	url      *url.URL
+	cfg config.Feed
+	// urls are the feed's URLs in the order they are tried, as written
+	// (normalised when they have no PagePlaceholder).
+	urls     []string
+	pages    int
 	loc      *time.Location
 	interval time.Duration
 	links    []cascadia.Selector
@@ -75,8 +84,74 @@ func (f *Feed) Name() string { return f.cfg.Name }
 // Type is the feed's type, one of the FeedType constants.
 func (f *Feed) Type() string { return f.cfg.Type }
 
-// URL is the feed's absolute URL.
-func (f *Feed) URL() string { return f.url.String() }
+// URL is the feed's first URL, the one that names its state in the store.
+func (f *Feed) URL() string { return f.urls[0] }
+
+// URLs are the feed's URLs in the order a poll tries them: the first
+// that answers with items wins. A listing URL may hold PagePlaceholder;
+// PageURLs gives the addresses of its pages.
+func (f *Feed) URLs() []string { return f.urls }
+
+// Pages is how many pages of a listing a poll reads (1 for RSS feeds).
+func (f *Feed) Pages() int { return f.pages }
+
+// PageURLs are the addresses of the pages of u (one of URLs), first page
+// first, Pages of them. Listing pages are numbered from 0, as zaobao's
+// are (page=0 is the first page, page=1 the second): PagePlaceholder is
+// replaced by the page's number. A URL without it is the first page as
+// written, and the later pages count its query parameter page on from
+// there (from 0 when it has none): ?page=1 is followed by ?page=2.
+func (f *Feed) PageURLs(u string) []string {
+	out := make([]string, 0, f.pages)
+	for i := range f.pages {
+		out = append(out, pageURL(u, i))
+	}
+	return out
+}
+
+func pageURL(u string, page int) string {
+	if strings.Contains(u, PagePlaceholder) {
+		return strings.ReplaceAll(u, PagePlaceholder, strconv.Itoa(page))
+	}
+	if page == 0 {
+		return u
+	}
+	p, err := url.Parse(u)
+	if err != nil {
+		return u // Compile checked every URL
+	}
+	q := p.Query()
+	first, _ := strconv.Atoi(q.Get("page")) // Compile checked it is a number
+	q.Set("page", strconv.Itoa(first+page))
+	p.RawQuery = q.Encode()
+	return p.String()
+}
+
+// Merge joins the items of a listing's pages, in page order, keeping the
+// first item of each URL (a story moving down the list while the pages
+// are read shows up twice). A later copy fills a title or time the first
+// lacks.
+func Merge(pages ...[]Item) []Item {
+	var out []Item
+	index := map[string]int{}
+	for _, items := range pages {
+		for _, it := range items {
+			i, seen := index[it.URL]
+			if !seen {
+				index[it.URL] = len(out)
+				out = append(out, it)
+				continue
+			}
+			if out[i].Title == "" {
+				out[i].Title = it.Title
+			}
+			if out[i].Published.IsZero() {
+				out[i].Published = it.Published
+			}
+		}
+	}
+	return out
+}
 
 // Location is the zone of the feed's times that carry no usable zone.
 func (f *Feed) Location() *time.Location { return f.loc }
@@ -121,7 +196,10 @@ func Compile(prefix string, cfgs []config.Feed) ([]*Feed, []error) {
 		if c.Timezone == "" {
 			c.Timezone = defaultTimezone
 		}
-		f := &Feed{cfg: c, interval: defaultInterval}
+		if c.Pages == 0 {
+			c.Pages = 1
+		}
+		f := &Feed{cfg: c, interval: defaultInterval, pages: c.Pages}
 
 		if c.Name == "" {
 			config.BadField(&errs, p+".name", "required")
@@ -136,17 +214,34 @@ func Compile(prefix string, cfgs []config.Feed) ([]*Feed, []error) {
 			config.BadField(&errs, p+".type", "unknown feed type %q (use %s, %s or %s)", c.Type, TypeRSS, TypeListing, TypeJSONListing)
 		}
 
-		if c.URL == "" {
-			config.BadField(&errs, p+".url", "required")
-		} else if u, ok := httpurl.Parse(c.URL); !ok {
-			config.BadField(&errs, p+".url", "%q is not an absolute http or https URL", c.URL)
-		} else {
-			f.url = u
+		if c.Pages < 1 || c.Pages > maxPages {
+			config.BadField(&errs, p+".pages", "%d: want 1 to %d", c.Pages, maxPages)
+		} else if c.Pages > 1 && c.Type == TypeRSS {
+			config.BadField(&errs, p+".pages", "pages apply only to types %s and %s", TypeListing, TypeJSONListing)
+		}
+		type field struct{ path, raw string }
+		var fields []field
+		if c.URL != "" || len(c.URLs) == 0 {
+			fields = append(fields, field{p + ".url", c.URL})
+		}
+		for j, raw := range c.URLs {
+			fields = append(fields, field{fmt.Sprintf("%s.urls[%d]", p, j), strings.TrimSpace(raw)})
+		}
+		for _, fl := range fields {
+			u, ok := compileURL(&errs, fl.path, fl.raw, c)
+			if !ok {
+				continue
+			}
+			written := u.String()
+			if strings.Contains(fl.raw, PagePlaceholder) {
+				written = fl.raw
+			}
+			f.urls = append(f.urls, written)
 			key := strings.ToLower(u.Host) + u.RequestURI()
 			if first, dup := urls[key]; dup {
-				config.BadField(&errs, p+".url", "%q is already polled by %s", c.URL, first)
+				config.BadField(&errs, fl.path, "%q is already polled by %s", fl.raw, first)
 			} else {
-				urls[key] = p
+				urls[key] = fl.path
 			}
 		}
 
@@ -178,6 +273,35 @@ func Compile(prefix string, cfgs []config.Feed) ([]*Feed, []error) {
 		feeds = append(feeds, f)
 	}
 	return feeds, errs
+}
+
+// compileURL checks one of a feed's URLs, at path; a PagePlaceholder is
+// read as the first page's number.
+func compileURL(errs *[]error, path, raw string, c config.Feed) (*url.URL, bool) {
+	if raw == "" {
+		config.BadField(errs, path, "required")
+		return nil, false
+	}
+	templated := strings.Contains(raw, PagePlaceholder)
+	u, ok := httpurl.Parse(strings.ReplaceAll(raw, PagePlaceholder, "0"))
+	switch {
+	case !ok:
+		config.BadField(errs, path, "%q is not an absolute http or https URL", raw)
+		return nil, false
+	case templated && c.Type == TypeRSS:
+		config.BadField(errs, path, "%q: %s applies only to types %s and %s", raw, PagePlaceholder, TypeListing, TypeJSONListing)
+		return nil, false
+	case !templated && c.Pages > 1 && u.Query().Has("page") && !isNumber(u.Query().Get("page")):
+		config.BadField(errs, path, "%q: page=%s is not a page number; later pages count on from it (or write page=%s)",
+			raw, u.Query().Get("page"), PagePlaceholder)
+		return nil, false
+	}
+	return u, true
+}
+
+func isNumber(s string) bool {
+	n, err := strconv.Atoi(s)
+	return err == nil && n >= 0
 }
 
 // ErrBadFeed says a feed body is not a well-formed RSS, Atom or JSON Feed

@@ -26,6 +26,10 @@ var ErrNoStoryLinks = errors.New("no story links found")
 // "listing" or "json_listing". Items come in page order without duplicate
 // URLs; an HTML listing's items have no publication time.
 //
+// A feed of type "listing" reads a JSON body (one that starts with "{")
+// as the zaobao JSON listing, so that one feed can list both the JSON
+// endpoint and the HTML section page among its URLs.
+//
 // A page where nothing matches is an error wrapping ErrNoStoryLinks, not an
 // empty success: listings always list something, so an empty one means the
 // layout changed. A JSON listing whose articles array is present but empty
@@ -40,12 +44,24 @@ func ParseListing(body []byte, pageURL string, f *Feed) ([]Item, error) {
 	}
 	switch f.cfg.Type {
 	case TypeListing:
+		if looksJSON(body) {
+			return listingJSON(body, base, f)
+		}
 		return listingHTML(body, base, f)
 	case TypeJSONListing:
 		return listingJSON(body, base, f)
 	}
 	return nil, fmt.Errorf("parse listing %s: feed %q has type %q, not a listing", base, f.cfg.Name, f.cfg.Type)
 }
+
+// looksJSON reports whether body is a JSON object: HTML never starts
+// with "{".
+func looksJSON(body []byte) bool {
+	body = bytes.TrimLeft(bytes.TrimPrefix(body, utf8BOM), " \t\r\n")
+	return len(body) > 0 && body[0] == '{'
+}
+
+var utf8BOM = []byte("\xef\xbb\xbf")
 
 func listingHTML(body []byte, base *url.URL, f *Feed) ([]Item, error) {
 	doc, err := html.Parse(bytes.NewReader(charset.Decoded(body)))
@@ -164,7 +180,7 @@ type jsonListing struct {
 
 func listingJSON(body []byte, base *url.URL, f *Feed) ([]Item, error) {
 	var r jsonListing
-	if err := json.Unmarshal(body, &r); err != nil {
+	if err := json.Unmarshal(bytes.TrimPrefix(body, utf8BOM), &r); err != nil {
 		return nil, fmt.Errorf("parse listing %s: %w: not JSON: %w", base, ErrNoStoryLinks, err)
 	}
 	if r.Response == nil || r.Response.Articles == nil {

@@ -77,8 +77,11 @@ type Conditional struct {
 
 // Response is a fetched page: a 2xx with its body, or a 304 without one.
 type Response struct {
-	URL    string // after redirects
-	Status int
+	URL string // after redirects
+	// Redirects are the URLs redirects led to, in order, the last one URL;
+	// empty when the page answered at the URL asked for.
+	Redirects []string
+	Status    int
 	// Body is UTF-8, decoded from the charset of the Content-Type header,
 	// a byte order mark, the page's <meta> or the XML declaration (which
 	// then says UTF-8, so that feed parsers do not decode it again).

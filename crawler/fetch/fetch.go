@@ -120,7 +120,78 @@ func (f *Client) SetBaseTransport(rt http.RoundTripper) { f.transport.base = rt 
 // failing fail fast with a *HostBackoffError (ErrHostBackoff); a URL
 // robots.txt disallows is ErrRobots. Cancelling ctx ends every wait and
 // request at once.
+//
+// Redirects to the Client's hosts are followed, up to maxRedirects
+// requests in all; each hop is a request like the first, under its
+// host's robots.txt, politeness and retries. Response.Redirects lists
+// them.
 func (f *Client) Get(ctx context.Context, rawURL string, cond Conditional) (*Response, error) {
+	return f.GetWithin(ctx, rawURL, cond, nil)
+}
+
+// GetWithin is Get that follows a redirect only when within allows its
+// target too: a feed's redirects stay on its site's hosts. A redirect
+// refused is an error wrapping ErrForbiddenHost that names where it
+// led. A nil within allows what the Client allows.
+func (f *Client) GetWithin(ctx context.Context, rawURL string, cond Conditional, within func(*url.URL) bool) (*Response, error) {
+	cur := rawURL
+	var redirects []string
+	for {
+		resp, err := f.get(ctx, cur, cond)
+		if err != nil {
+			if len(redirects) > 0 {
+				err = fmt.Errorf("after redirects from %s: %w", rawURL, err)
+			}
+			return nil, err
+		}
+		loc := redirectTarget(resp)
+		if loc == nil {
+			resp.Redirects = redirects
+			return resp, nil
+		}
+		if len(redirects)+1 >= maxRedirects {
+			// maxRedirects requests in all, as net/http makes.
+			return nil, fmt.Errorf("fetch %s: redirect to %s: %w (%d)", rawURL, loc, ErrTooManyRedirects, len(redirects))
+		}
+		switch {
+		case loc.Scheme != "http" && loc.Scheme != "https":
+			return nil, fmt.Errorf("fetch %s: redirect to %s: %w: not an http or https URL", cur, loc, ErrForbiddenHost)
+		case !f.hostAllowed(loc.Hostname()):
+			return nil, fmt.Errorf("fetch %s: redirect to %s: %w (no site rule or feed names it)", cur, loc, ErrForbiddenHost)
+		case within != nil && !within(loc):
+			return nil, fmt.Errorf("fetch %s: redirect to %s: %w: it leaves the feed's site", cur, loc, ErrForbiddenHost)
+		}
+		f.log.Debug("redirected", "url", cur, "status", resp.Status, "location", loc.String())
+		cur = loc.String()
+		redirects = append(redirects, cur)
+	}
+}
+
+// redirectTarget is where a redirect response sends the client, nil when
+// resp is not a redirect.
+func redirectTarget(resp *Response) *url.URL {
+	switch resp.Status {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+	default:
+		return nil
+	}
+	loc := resp.Header.Get("Location")
+	if loc == "" {
+		return nil
+	}
+	base, err := url.Parse(resp.URL)
+	if err != nil {
+		return nil
+	}
+	ref, err := url.Parse(strings.TrimSpace(loc))
+	if err != nil {
+		return nil
+	}
+	return base.ResolveReference(ref)
+}
+
+// get fetches rawURL once, with retries; a redirect is a response.
+func (f *Client) get(ctx context.Context, rawURL string, cond Conditional) (*Response, error) {
 	u, ok := httpurl.Parse(rawURL)
 	if !ok {
 		return nil, fmt.Errorf("fetch %q: not an http or https URL", rawURL)
@@ -206,7 +277,7 @@ func (f *Client) attempt(ctx context.Context, h *hostState, u *url.URL, rawURL s
 		return nil, err
 	}
 	defer release()
-	resp, err := f.do(ctx, rawURL, hdr.Clone())
+	resp, err := f.do(ctx, rawURL, hdr.Clone(), false)
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", rawURL, err)
 	}
@@ -216,16 +287,24 @@ func (f *Client) attempt(ctx context.Context, h *hostState, u *url.URL, rawURL s
 		return resp, nil
 	case resp.Status >= 200 && resp.Status < 300:
 		return resp, nil
+	case redirectTarget(resp) != nil:
+		// GetWithin follows it, as a request of its own.
+		resp.Body = nil
+		return resp, nil
 	}
 	return nil, &HTTPError{URL: rawURL, Status: resp.Status, RetryAfter: retryAfter(resp.Header.Get("Retry-After"), f.now())}
 }
 
-// do is one HTTP exchange through colly. Any status is a response.
-func (f *Client) do(ctx context.Context, rawURL string, hdr http.Header) (*Response, error) {
+// do is one HTTP exchange through colly. Any status is a response. A
+// redirect is followed only when follow is set (robots.txt, which RFC
+// 9309 says to follow); a page's redirects are GetWithin's, each a
+// request under the host's rules.
+func (f *Client) do(ctx context.Context, rawURL string, hdr http.Header, follow bool) (*Response, error) {
 	// The deadline covers the body too: transport's body reader
 	// reads it as the end of the fetch timeout.
 	ctx, cancel := context.WithTimeout(ctx, f.cfg.Timeout)
 	defer cancel()
+	ctx = context.WithValue(ctx, followKey{}, follow)
 	// A clone shares the client and transport; it carries this request's
 	// context, which colly takes from the collector, not the request.
 	c := f.colly.Clone()
@@ -270,9 +349,16 @@ func (f *Client) do(ctx context.Context, rawURL string, hdr http.Header) (*Respo
 	return resp, nil
 }
 
-// redirect is colly's redirect handler: only allowed hosts, at most
+// followKey marks a request context whose redirects colly follows.
+type followKey struct{}
+
+// redirect is colly's redirect handler: a page's redirect is returned to
+// GetWithin; robots.txt's are followed to allowed hosts, at most
 // maxRedirects hops.
 func (f *Client) redirect(req *http.Request, via []*http.Request) error {
+	if follow, _ := req.Context().Value(followKey{}).(bool); !follow {
+		return http.ErrUseLastResponse
+	}
 	if len(via) >= maxRedirects {
 		return fmt.Errorf("redirect to %s: %w (%d)", req.URL, ErrTooManyRedirects, len(via))
 	}

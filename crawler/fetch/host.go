@@ -129,7 +129,7 @@ func (f *Client) checkRobots(ctx context.Context, h *hostState, u *url.URL, hdr 
 		if err != nil {
 			return err
 		}
-		resp, err := f.do(ctx, robotsURL, rh)
+		resp, err := f.do(ctx, robotsURL, rh, true)
 		release()
 		var rules *robotstxt.RobotsData
 		switch {

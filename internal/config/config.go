@@ -171,6 +171,18 @@ type Feed struct {
 	Type string `yaml:"type"`
 	// URL is the absolute http(s) URL of the feed or listing.
 	URL string `yaml:"url"`
+	// URLs are more addresses of the same feed, tried in order after URL
+	// (or alone, without URL) on every poll: the first that answers with
+	// items wins, so a feed survives the day its site moves a listing.
+	// The first URL names the feed's state in the store.
+	URLs []string `yaml:"urls"`
+	// Pages is how many pages of a listing each poll reads; default 1, at
+	// most 10. Listing pages are numbered from 0 (zaobao's page=1 is the
+	// second page): a "{page}" in a URL is replaced by the page's number;
+	// a URL without one is read as written for the first page, and the
+	// next ones count its query parameter page on (page=1, page=2… when
+	// it has none).
+	Pages int `yaml:"pages"`
 	// Timezone is the zone of times the feed prints without one, or with a
 	// zone abbreviation (CST, SGT, HKT); default Asia/Singapore.
 	Timezone string `yaml:"timezone"`

@@ -35,6 +35,10 @@ func (s Story) Path() string {
 	return fmt.Sprintf("/realtime/%s/story%s-%d", s.Section, s.Published.In(sgt).Format("20060102"), s.ID)
 }
 
+// NewsPath is the story's path once the site is restructured (Restructure):
+// the same story under /news/.
+func (s Story) NewsPath() string { return "/news" + strings.TrimPrefix(s.Path(), "/realtime") }
+
 var sgt = time.FixedZone("SGT", 8*3600)
 
 // Sections are the realtime sections the fake site serves.
@@ -144,7 +148,37 @@ type Site struct {
 	maxInFlight int
 	modified    time.Time
 	latency     time.Duration
+	// restructured: /realtime/ answers 301 to /news/ (Restructure).
+	restructured bool
+	// pageSize > 0 splits the JSON listing and the /news/ listing into
+	// pages of that many stories (SetPageSize).
+	pageSize int
 }
+
+// Restructure moves the site as zaobao did around 2026-07-29, from the
+// next request on: /realtime/<section> and the story pages under it
+// answer 301 to the same path under /news/ (query kept), where the new
+// section pages (NewsListingHTML) and the stories are served; the old
+// JSON listing answers 404 (where the new one lives is not known). Before
+// it, /news/ paths answer 404.
+func (s *Site) Restructure() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.restructured = true
+}
+
+// SetPageSize makes the JSON listing and the /news/ section pages list
+// n stories a page, numbered from 0 by the query parameter page (none is
+// page 0); a page past the last lists none. 0, the default, lists every
+// story on every page.
+func (s *Site) SetPageSize(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pageSize = n
+}
+
+// NewsListingURL is the section page after Restructure.
+func (s *Site) NewsListingURL(section string) string { return s.srv.URL + "/news/" + section }
 
 // SetLatency makes every article page answer after d, like a real site
 // across a network.
@@ -268,6 +302,7 @@ func (s *Site) serve(w http.ResponseWriter, r *http.Request) {
 	modified := s.modified
 	latency := s.latency
 	page, isPage := s.pages[r.URL.Path]
+	restructured, pageSize := s.restructured, s.pageSize
 	s.mu.Unlock()
 
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
@@ -281,6 +316,9 @@ func (s *Site) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	path := r.URL.Path
+	if restructured && !isPage && s.serveMoved(rec, r, stories, paths, pageSize) {
+		return
+	}
 	switch {
 	case isPage:
 		rec.Header().Set("Content-Type", page.ContentType)
@@ -293,7 +331,7 @@ func (s *Site) serve(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(path, "/rsshub/zaobao/realtime/"):
 		s.serveFeed(rec, r, strings.TrimPrefix(path, "/rsshub/zaobao/realtime/"), stories, modified)
 	case strings.HasPrefix(path, "/_plat/api/v2/page-content/realtime/"):
-		serveJSONListing(rec, strings.TrimPrefix(path, "/_plat/api/v2/page-content/realtime/"), stories)
+		serveJSONListing(rec, r, strings.TrimPrefix(path, "/_plat/api/v2/page-content/realtime/"), stories, pageSize)
 	case strings.Count(path, "/") == 2 && strings.HasPrefix(path, "/realtime/"):
 		serveListing(rec, strings.TrimPrefix(path, "/realtime/"), stories)
 	default:
@@ -548,9 +586,79 @@ func ListingHTML(section string, stories []Story) string {
 	return b.String()
 }
 
-func serveJSONListing(w http.ResponseWriter, section string, stories []Story) {
+func serveJSONListing(w http.ResponseWriter, r *http.Request, section string, stories []Story, pageSize int) {
 	w.Header().Set("Content-Type", "application/json")
-	fmt.Fprint(w, JSONListing(inSection(stories, section)))
+	fmt.Fprint(w, JSONListing(onPage(inSection(stories, section), r, pageSize)))
+}
+
+// onPage is the part of list on the page r asks for (query parameter
+// page, from 0), pageSize stories a page; all of list when pageSize is 0.
+func onPage(list []Story, r *http.Request, pageSize int) []Story {
+	if pageSize <= 0 {
+		return list
+	}
+	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	from := min(max(page, 0)*pageSize, len(list))
+	return list[from:min(from+pageSize, len(list))]
+}
+
+// serveMoved answers r as the restructured site does, and reports
+// whether it did: 301 from /realtime/ to /news/, the /news/ section
+// pages and stories, 404 for the old JSON listing.
+func (s *Site) serveMoved(w *statusRecorder, r *http.Request, stories []Story, paths map[string]Story, pageSize int) bool {
+	path := r.URL.Path
+	switch {
+	case strings.HasPrefix(path, "/_plat/api/v2/page-content/realtime/"):
+		http.NotFound(w, r)
+	case strings.HasPrefix(path, "/realtime/"):
+		to := "/news/" + strings.TrimPrefix(path, "/realtime/")
+		if r.URL.RawQuery != "" {
+			to += "?" + r.URL.RawQuery
+		}
+		w.Header().Set("Location", to)
+		w.WriteHeader(http.StatusMovedPermanently)
+	case strings.Count(path, "/") == 2 && strings.HasPrefix(path, "/news/"):
+		section := strings.TrimPrefix(path, "/news/")
+		if !contains(Sections, section) {
+			http.NotFound(w, r)
+			return true
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, NewsListingHTML(section, onPage(inSection(stories, section), r, pageSize)))
+	case strings.HasPrefix(path, "/news/"):
+		st, ok := paths["/realtime/"+strings.TrimPrefix(path, "/news/")]
+		if !ok {
+			http.NotFound(w, r)
+			return true
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, ArticleHTML(st))
+	default:
+		return false
+	}
+	return true
+}
+
+// NewsListingHTML is a section page of the restructured site, listing
+// stories in the order given. Its markup is new; its story links are
+// under /news/, but every other one is still under /realtime/ (the site
+// links both), so they are found by their href, not by the old layouts'
+// selectors.
+func NewsListingHTML(section string, stories []Story) string {
+	var b strings.Builder
+	fmt.Fprint(&b, `<!DOCTYPE html><html lang="zh-Hans"><head><meta charset="utf-8"><title>`+section+` | 联合早报</title></head><body>
+<header><nav><a href="/">首页</a><a href="/news/china">中国</a><a href="/news/world">国际</a></nav></header>
+<main><section class="latest-news">`)
+	for i, st := range stories {
+		href := st.NewsPath()
+		if i%2 == 1 {
+			href = st.Path()
+		}
+		fmt.Fprintf(&b, `<div class="story-card"><a class="story-card__link" href="%s"><h3>%s</h3></a><time>%s</time></div>`+"\n",
+			href, html.EscapeString(st.Title), st.Published.In(sgt).Format("01-02 15:04"))
+	}
+	fmt.Fprint(&b, `</section><nav class="pagination"><a href="?page=1">下一页</a></nav></main><footer>© SPH Media</footer></body></html>`)
+	return b.String()
 }
 
 // JSONListing is an answer of the JSON listing endpoint listing stories

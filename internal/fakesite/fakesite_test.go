@@ -382,3 +382,76 @@ func TestAddPage(t *testing.T) {
 		}
 	}
 }
+
+// TestRestructure: the site moves /realtime/ to /news/ as zaobao did, and
+// the shipped zaobao feed's link selectors find the new section page's
+// stories; listings split into pages numbered from 0.
+func TestRestructure(t *testing.T) {
+	stories := Stories(12, time.Date(2026, 7, 28, 6, 0, 0, 0, time.UTC))
+	s := New(stories)
+	defer s.Close()
+	s.SetPageSize(2)
+	china := inSection(stories, "china") // newest first: 3 of them
+
+	if resp, _ := get(t, s.NewsListingURL("china")); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("/news/ before the move: got %d, want 404", resp.StatusCode)
+	}
+	for page, want := range map[string][]Story{"": china[:2], "0": china[:2], "1": china[2:], "2": nil} {
+		_, body := get(t, s.URL()+"/_plat/api/v2/page-content/realtime/china?page="+page)
+		if body != JSONListing(want) {
+			t.Errorf("JSON page %q: got %s, want %s", page, body, JSONListing(want))
+		}
+	}
+
+	s.Restructure()
+	for from, to := range map[string]string{
+		s.ListingURL("china"):                 "/news/china",
+		s.ListingURL("china") + "?page=1":     "/news/china?page=1",
+		s.StoryURL(china[0]):                  china[0].NewsPath(),
+		s.URL() + "/realtime/china?ref=x&a=1": "/news/china?ref=x&a=1",
+	} {
+		resp, _ := get(t, from)
+		if resp.StatusCode != http.StatusMovedPermanently || resp.Header.Get("Location") != to {
+			t.Errorf("%s: got %d to %q, want 301 to %s", from, resp.StatusCode, resp.Header.Get("Location"), to)
+		}
+	}
+	if resp, body := get(t, s.URL()+china[0].NewsPath()); resp.StatusCode != http.StatusOK || body != ArticleHTML(china[0]) {
+		t.Errorf("story under /news/: got %d", resp.StatusCode)
+	}
+	if resp, _ := get(t, s.URL()+"/_plat/api/v2/page-content/realtime/china?page=0"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("old JSON listing after the move: got %d, want 404", resp.StatusCode)
+	}
+
+	// The shipped feed finds the new page's stories, under both paths.
+	data, err := os.ReadFile("../../config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg struct {
+		Feeds []config.Feed `yaml:"feeds"`
+	}
+	if err := yaml.Unmarshal(data, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	feeds, errs := feed.Compile("feeds", cfg.Feeds[:1])
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	for page, want := range map[string][]Story{"0": china[:2], "1": china[2:]} {
+		_, body := get(t, s.NewsListingURL("china")+"?page="+page)
+		items, _, err := feeds[0].Items([]byte(body), s.NewsListingURL("china"))
+		if err != nil {
+			t.Fatalf("page %s: %v", page, err)
+		}
+		var got, wantIDs []string
+		for _, it := range items {
+			got = append(got, it.URL[strings.LastIndex(it.URL, "-")+1:])
+		}
+		for _, st := range want {
+			wantIDs = append(wantIDs, fmt.Sprint(st.ID))
+		}
+		if fmt.Sprint(got) != fmt.Sprint(wantIDs) {
+			t.Errorf("page %s: got story ids %v, want %v", page, got, wantIDs)
+		}
+	}
+}
