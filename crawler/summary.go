@@ -37,6 +37,9 @@ type Summary struct {
 	New, Written, Duplicate, Elsewhere, Waiting int
 	Failed                                      int
 	FailedBy                                    map[string]int
+	// Rewritten counts posts a paywall had cut short, rewritten in place
+	// from a re-fetch that found the full text or a longer copy.
+	Rewritten int
 }
 
 func (s *Summary) add(r Result) {
@@ -66,6 +69,7 @@ func (s *Summary) merge(o Summary) {
 	s.Elsewhere += o.Elsewhere
 	s.Waiting += o.Waiting
 	s.Failed += o.Failed
+	s.Rewritten += o.Rewritten
 	for k, v := range o.FailedBy {
 		if s.FailedBy == nil {
 			s.FailedBy = map[string]int{}
@@ -83,7 +87,7 @@ func (s Summary) Unfinished() bool {
 
 // String is the summary line printed after a run. Counts that are most
 // often zero (held feeds, items out of scope, stories elsewhere or
-// waiting) are shown only when they are not.
+// waiting, truncated posts rewritten) are shown only when they are not.
 func (s Summary) String() string {
 	var reasons []string
 	for r, n := range s.FailedBy {
@@ -107,6 +111,9 @@ func (s Summary) String() string {
 	}
 	if s.Waiting > 0 {
 		stories += fmt.Sprintf(", %d waiting for retry", s.Waiting)
+	}
+	if s.Rewritten > 0 {
+		stories += fmt.Sprintf(", %d truncated rewritten", s.Rewritten)
 	}
 	return fmt.Sprintf("%s; %s, %d failed%s", feeds, stories, s.Failed, f)
 }
