@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -187,4 +188,74 @@ func lookup(t *testing.T, st *store.Store, site *fakesite.Site, s fakesite.Story
 		t.Fatalf("lookup of story %d: %v, %v", s.ID, ok, err)
 	}
 	return rec
+}
+
+// TestRefetchConfig: the re-fetch keys are checked with their paths; 0
+// turns re-fetching off.
+func TestRefetchConfig(t *testing.T) {
+	_, err := parseConfig(strings.NewReader("crawl:\n  refetch_truncated_after: 30s\n  refetch_truncated_times: -1\n"))
+	for _, p := range []string{"crawl.refetch_truncated_after:", "crawl.refetch_truncated_times:"} {
+		if err == nil || !strings.Contains(err.Error(), p) {
+			t.Errorf("error lacks %s: %v", p, err)
+		}
+	}
+	c, err := parseConfig(strings.NewReader("crawl:\n  refetch_truncated_after: 0s\n"))
+	if err != nil || c.Crawl.RefetchTruncatedAfter != 0 || c.Crawl.RefetchTruncatedTimes != 4 {
+		t.Errorf("re-fetching off: got %+v, %v; want after 0, times kept at the default 4", c.Crawl, err)
+	}
+}
+
+// TestAdapterRefetchClaimLost: on a real SQLite store, a worker whose
+// re-fetch claim was taken over gets ErrClaimLost from KeepTruncated and
+// PublishTruncated and writes nothing; the worker holding it rewrites the
+// post, and a story the store does not know has nothing to re-fetch.
+func TestAdapterRefetchClaimLost(t *testing.T) {
+	dir := t.TempDir()
+	db, err := store.OpenSQLite(t.Context(), filepath.Join(dir, "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	st := store.New(db, dir)
+	const lease = time.Minute
+	a := &storeAdapter{st: st, owner: "host-a/1@x", lease: lease}
+	b := &storeAdapter{st: st, owner: "host-b/2@x", lease: lease}
+	k := crawler.Key{URL: "https://example.com/news/1"}
+	now := time.Date(2024, 3, 1, 8, 0, 0, 0, time.UTC)
+	cut := []byte("cut\n")
+
+	if c, err := a.ClaimRefetch(t.Context(), k, now); err != nil || c.Status != crawler.Done {
+		t.Errorf("re-fetch claim of an unknown story: got %+v, %v; want done", c, err)
+	}
+	if _, err := a.Claim(t.Context(), k, false, now); err != nil {
+		t.Fatal(err)
+	}
+	path, err := a.PublishTruncated(t.Context(), k, "post.md", cut, now.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := a.ClaimRefetch(t.Context(), k, now); err != nil || c.Status != crawler.NotDue {
+		t.Errorf("re-fetch claim before its time: got %+v, %v; want not due", c, err)
+	}
+	if c, err := a.ClaimRefetch(t.Context(), k, now.Add(time.Hour)); err != nil || c.Status != crawler.Claimed || c.PostSize != int64(len(cut)) {
+		t.Fatalf("a's re-fetch claim: got %+v, %v; want claimed with the post's size %d", c, err, len(cut))
+	}
+	if c, err := b.ClaimRefetch(t.Context(), k, now.Add(time.Hour+2*lease)); err != nil || c.Status != crawler.Claimed {
+		t.Fatalf("b's re-fetch claim after a's lease: got %+v, %v", c, err)
+	}
+	if err := a.KeepTruncated(t.Context(), k, now.Add(48*time.Hour)); !errors.Is(err, crawler.ErrClaimLost) {
+		t.Errorf("a's KeepTruncated after the takeover: %v; want ErrClaimLost", err)
+	}
+	if _, err := a.PublishTruncated(t.Context(), k, "post.md", []byte("a's longer copy\n"), time.Time{}); !errors.Is(err, crawler.ErrClaimLost) {
+		t.Errorf("a's PublishTruncated after the takeover: %v; want ErrClaimLost", err)
+	}
+	if got, _ := os.ReadFile(path); string(got) != string(cut) {
+		t.Errorf("post after a lost its claim: got %q, want %q", got, cut)
+	}
+	if _, err := b.Publish(t.Context(), k, "another.md", []byte("b's full copy\n")); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(path); string(got) != "b's full copy\n" {
+		t.Errorf("post after b's rewrite: got %q, want b's full copy in place", got)
+	}
 }
