@@ -103,6 +103,7 @@ var help = map[string]string{
 	"newsmd_articles_duplicate_total":      "Stories skipped as already written or failed for good.",
 	"newsmd_claims_lost_total":             "Stories and feeds taken over by another worker after this one's lease ran out, by kind.",
 	"newsmd_articles_given_up_total":       "Stories given up after failing crawl.max_attempts times over crawl.give_up_after, by reason.",
+	"newsmd_truncated_refetched_total":     "Re-fetches of posts a paywall cut short, by result (complete, longer: the post rewritten; unchanged, failed: the post kept).",
 	"newsmd_feed_failures_total":           "Feed polls that failed, by reason (too_large, truncated, timeout, http_503, parse...).",
 	"newsmd_feed_items_out_of_scope_total": "Feed items dropped because no site rule allows their host and port.",
 	"newsmd_fetch_duration_seconds":        "Time to fetch an article page, retries included.",

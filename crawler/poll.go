@@ -124,7 +124,9 @@ func (r *Runner) cycle(ctx context.Context, onlyDue bool) (Summary, error) {
 			return sum, err
 		}
 	}
-	return sum, nil
+	s, err = r.refetch(ctx)
+	sum.merge(s)
+	return sum, err
 }
 
 // interleave takes one item of each batch in turn.

@@ -35,6 +35,11 @@ const (
 type Claim struct {
 	Status   ClaimStatus
 	Attempts int
+	// Refetches counts the re-fetches of the story's truncated post done
+	// so far, and PostSize is the size in bytes of the post as written
+	// (-1 when unknown): for Refetches.ClaimRefetch.
+	Refetches int
+	PostSize  int64
 }
 
 // Claims is how the crawler keeps each story fetched and written once,
@@ -58,6 +63,29 @@ type Claims interface {
 // holds what it claimed (a story, a feed): its lease ran out and another
 // worker took it over.
 var ErrClaimLost = errors.New("claim taken over by another worker after its lease ran out")
+
+// Refetches keeps posts a paywall cut short (converter.Article.Truncated)
+// and fetches their pages again later, in case the full text has
+// appeared.
+//
+// PublishTruncated is Claims.Publish for such a post: the story is
+// written and due for a re-fetch at refetchAt (the zero time: never).
+// DueRefetch lists the stories whose re-fetch time has come at now.
+// ClaimRefetch claims one for its re-fetch, as Claims.Claim does for a
+// story: Claimed with the re-fetches done and the post's size, Done when no
+// re-fetch waits, HeldElsewhere, or NotDue. A re-fetch holds the story's
+// claim like any story work, and ends with Claims.Publish (the full text)
+// or PublishTruncated (a longer copy, still cut short), which rewrite the
+// post in place under its recorded name; with KeepTruncated (nothing
+// better: the post stays, the re-fetch is counted and the next is due at
+// refetchAt, the zero time for none); or with Claims.Release. Like Claims',
+// their errors wrap ErrClaimLost when another worker took the story over.
+type Refetches interface {
+	PublishTruncated(ctx context.Context, k Key, name string, content []byte, refetchAt time.Time) (path string, err error)
+	DueRefetch(ctx context.Context, now time.Time, limit int) ([]Key, error)
+	ClaimRefetch(ctx context.Context, k Key, now time.Time) (Claim, error)
+	KeepTruncated(ctx context.Context, k Key, refetchAt time.Time) error
+}
 
 // Failures remembers stories that failed: NoteFailure records a failure
 // of the story with canonical URL url, keeping feedCopy (the feed item, as

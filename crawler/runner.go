@@ -22,7 +22,8 @@ type Config struct {
 	// its stories. RetryDelay, RetryDelayMax, MaxWait, MaxAttempts,
 	// GiveUpAfter and FeedItems: see config.Crawl and retryAt, serverWait,
 	// giveUp and scope. Zero MaxAttempts never gives up; zero FeedItems
-	// takes every item.
+	// takes every item. RefetchTruncatedAfter and RefetchTruncatedTimes:
+	// see refetch; zero re-fetches nothing.
 	config.Crawl
 	// Tick is how often Run looks for feeds due for a poll; 0 means 5s.
 	Tick time.Duration
@@ -53,6 +54,10 @@ type Deps struct {
 	Housekeeping func()
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+
+	// Refetches keeps the posts a paywall cut short and re-fetches them;
+	// nil writes them as any post and never re-fetches them.
+	Refetches Refetches
 }
 
 // Runner polls feeds and turns their new stories into posts. It is the one

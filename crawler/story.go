@@ -187,7 +187,7 @@ func (r *Runner) publish(ctx context.Context, k Key, article converter.Article, 
 		r.dep.Log.Warn("article failed", "article_url", k.URL, "reason", "render", "permanent", true, "error", err)
 		return res, nil
 	}
-	path, err := r.dep.Claims.Publish(ctx, k, post.Name, post.Content)
+	path, err := r.write(ctx, k, post.Name, post.Content, article.Truncated)
 	if errors.Is(err, ErrClaimLost) {
 		return res, err
 	}

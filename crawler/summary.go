@@ -45,6 +45,9 @@ type Summary struct {
 	FailedBy                                    map[string]int
 	// Layouts counts written stories by extractor (Result.Extractor).
 	Layouts map[string]int
+	// Rewritten counts posts a paywall had cut short, rewritten in place
+	// from a re-fetch that found the full text or a longer copy.
+	Rewritten int
 }
 
 func (s *Summary) add(r Result) {
@@ -78,6 +81,7 @@ func (s *Summary) merge(o Summary) {
 	s.Elsewhere += o.Elsewhere
 	s.Waiting += o.Waiting
 	s.Failed += o.Failed
+	s.Rewritten += o.Rewritten
 	for k, v := range o.FailedBy {
 		if s.FailedBy == nil {
 			s.FailedBy = map[string]int{}
@@ -101,9 +105,10 @@ func (s Summary) Unfinished() bool {
 
 // String is the summary line printed after a run. Counts that are most
 // often zero (held feeds, items out of scope, stories elsewhere or
-// waiting) are shown only when they are not. The written stories are
-// counted by layout ("layouts: sg-hydration=12 hk=3 generic=1"), named
-// without their site when all come from one site's rules.
+// waiting, truncated posts rewritten) are shown only when they are not.
+// The written stories are counted by layout ("layouts: sg-hydration=12
+// hk=3 generic=1"), named without their site when all come from one
+// site's rules.
 func (s Summary) String() string {
 	var reasons []string
 	for r, n := range s.FailedBy {
@@ -127,6 +132,9 @@ func (s Summary) String() string {
 	}
 	if s.Waiting > 0 {
 		stories += fmt.Sprintf(", %d waiting for retry", s.Waiting)
+	}
+	if s.Rewritten > 0 {
+		stories += fmt.Sprintf(", %d truncated rewritten", s.Rewritten)
 	}
 	line := fmt.Sprintf("%s; %s, %d failed%s", feeds, stories, s.Failed, f)
 	if l := s.layouts(); l != "" {

@@ -65,6 +65,17 @@ type Record struct {
 	Path string
 	// SHA256 is the hex digest of the post as last written.
 	SHA256 string
+	// Truncated: the post as last written was cut short by a paywall
+	// (MarkTruncated).
+	Truncated bool
+	// RefetchAt is when the truncated post's page is due to be fetched
+	// again, in case the full text has appeared; the zero time when it is
+	// not (the post is whole, or its re-fetches are used up).
+	RefetchAt time.Time
+	// Refetches counts the re-fetches of the truncated post done so far:
+	// each KeepTruncated, and each MarkWritten or MarkTruncated of a story
+	// whose post was truncated.
+	Refetches int
 }
 
 // FeedState is what is remembered about a feed between polls.
@@ -115,6 +126,9 @@ var (
 	ErrNotFound = errors.New("story not found")
 	// ErrPathTaken: another story holds the path.
 	ErrPathTaken = errors.New("path held by another story")
+	// ErrNoRefetch: the story has no re-fetch waiting (its post is whole,
+	// or its re-fetches are used up, or it is not written).
+	ErrNoRefetch = errors.New("story has no re-fetch waiting")
 )
 
 // Backend keeps the state of stories and feeds. It is safe for concurrent
@@ -162,6 +176,31 @@ type Backend interface {
 	// MarkWritten ends owner's claim: the post is in the archive at path
 	// with the given hex SHA-256. Call it only once the file is durable.
 	MarkWritten(ctx context.Context, id Identity, owner, path, sha256 string) error
+	// MarkTruncated is MarkWritten for a post a paywall cut short: the
+	// story is written, marked truncated, and due for a re-fetch at
+	// refetchAt (the zero time: never). Writing again a story whose post
+	// was truncated (a re-fetch that found a longer copy) counts a
+	// re-fetch; MarkWritten of such a story (the full text at last) counts
+	// one too, and ends its re-fetches.
+	MarkTruncated(ctx context.Context, id Identity, owner, path, sha256 string, refetchAt time.Time) error
+	// ClaimRefetch is Claim for the re-fetch of a truncated post: owner
+	// holds the story until now+lease, its post and state kept. It returns
+	// ErrNotFound for a story not stored, ErrNoRefetch when no re-fetch is
+	// waiting (see Record.RefetchAt), ErrNotDue when RefetchAt is after
+	// now, and ErrClaimed when another owner's lease runs past now; with
+	// those errors the Record is the story as stored. The re-fetch ends
+	// with MarkWritten or MarkTruncated (the post rewritten in place: the
+	// story keeps its path), KeepTruncated, or Release.
+	ClaimRefetch(ctx context.Context, id Identity, owner string, lease time.Duration, now time.Time) (Record, error)
+	// KeepTruncated ends owner's re-fetch of a truncated post that found
+	// no better copy: the post stays as it is, the re-fetch is counted,
+	// and the next is due at refetchAt (the zero time: never). It returns
+	// ErrNoRefetch when the story is not written with a truncated post.
+	KeepTruncated(ctx context.Context, id Identity, owner string, refetchAt time.Time) error
+	// DueRefetch returns up to limit written stories whose truncated post
+	// is due for a re-fetch at now and that nobody holds (or whose lease
+	// has ended), longest waiting first.
+	DueRefetch(ctx context.Context, now time.Time, limit int) ([]Record, error)
 	// MarkKnown records a story found in an existing archive at path, so
 	// that it is never fetched again. A story already written or known
 	// keeps its path. It returns ErrPathTaken when another story holds

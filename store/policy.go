@@ -15,9 +15,10 @@ import (
 // stores the result, so both backends decide alike and the rules are tested
 // without a database.
 //
-// One rule stays in SQL: the filter of Due, a query over all stories. It
-// lists the stories claimRefusal would let a new owner claim among the
-// pending and failed ones.
+// Two rules stay in SQL: the filters of Due and DueRefetch, queries over
+// all stories. Due lists the stories claimRefusal would let a new owner
+// claim among the pending and failed ones; DueRefetch those
+// refetchRefusal would.
 
 // heldByOther reports whether a claim or lease that holder has until
 // until keeps owner out at now. A lease ending at now has ended.
@@ -91,13 +92,66 @@ func failed(r Record, reason string, permanent bool, retryAt time.Time) Record {
 	return r
 }
 
-// written returns r with its post durable at path: the claim ends and past
-// failures are forgotten, though not counted away.
+// written returns r with its whole post durable at path: the claim ends
+// and past failures are forgotten, though not counted away. When the post
+// it replaces was truncated, this was a re-fetch, and the last one.
 func written(r Record, path, sha256 string) Record {
+	if r.State == StateWritten && r.Truncated {
+		r.Refetches++
+	}
 	r = released(r)
 	r.State, r.LastError, r.RetryAt = StateWritten, "", time.Time{}
 	r.Path, r.SHA256 = path, sha256
+	r.Truncated, r.RefetchAt = false, time.Time{}
 	return r
+}
+
+// writtenTruncated is written for a post a paywall cut short: it is due
+// for a re-fetch at refetchAt (the zero time: never). Replacing a
+// truncated post counts a re-fetch, as written does.
+func writtenTruncated(r Record, path, sha256 string, refetchAt time.Time) Record {
+	r = written(r, path, sha256)
+	r.Truncated, r.RefetchAt = true, refetchAt
+	return r
+}
+
+// refetchRefusal is the rule of Backend.ClaimRefetch: nil when owner may
+// claim r at now to fetch its truncated post again, else why not.
+func refetchRefusal(r Record, owner string, now time.Time) error {
+	switch {
+	case r.State != StateWritten || !r.Truncated || r.RefetchAt.IsZero():
+		return ErrNoRefetch
+	case r.RefetchAt.After(now):
+		return ErrNotDue
+	case heldByOther(r.Owner, r.LeaseUntil, owner, now):
+		return ErrClaimed
+	}
+	return nil
+}
+
+// refetchClaimed returns r claimed by owner until now+lease for a
+// re-fetch, its state and post kept, or r as it is with refetchRefusal's
+// error.
+func refetchClaimed(r Record, owner string, lease time.Duration, now time.Time) (Record, error) {
+	if err := refetchRefusal(r, owner, now); err != nil {
+		return r, err
+	}
+	r.Owner, r.LeaseUntil = owner, now.Add(lease)
+	return r, nil
+}
+
+// keptTruncated returns r after a re-fetch that found no better copy: the
+// claim ends, the post stays, the re-fetch is counted and the next is due
+// at refetchAt (the zero time: never). It returns ErrNoRefetch when r has
+// no truncated post.
+func keptTruncated(r Record, refetchAt time.Time) (Record, error) {
+	if r.State != StateWritten || !r.Truncated {
+		return r, ErrNoRefetch
+	}
+	r = released(r)
+	r.Refetches++
+	r.RefetchAt = refetchAt
+	return r, nil
 }
 
 // known returns r found in an existing archive at path, and false when r

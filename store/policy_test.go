@@ -337,3 +337,67 @@ func TestDeferredUntil(t *testing.T) {
 		})
 	}
 }
+
+func TestRefetchClaimed(t *testing.T) {
+	cut := Record{State: StateWritten, Path: "a.md", Truncated: true, RefetchAt: now}
+	with := func(r Record, f func(*Record)) Record { f(&r); return r }
+	tests := []struct {
+		name    string
+		stored  Record
+		wantErr error
+	}{
+		{"due", cut, nil},
+		{"past due", with(cut, func(r *Record) { r.RefetchAt = now.Add(-time.Hour) }), nil},
+		{"not yet", with(cut, func(r *Record) { r.RefetchAt = now.Add(time.Microsecond) }), ErrNotDue},
+		{"re-fetches used up", with(cut, func(r *Record) { r.RefetchAt = time.Time{} }), ErrNoRefetch},
+		{"whole post", Record{State: StateWritten, Path: "a.md"}, ErrNoRefetch},
+		{"pending", Record{State: StatePending, Truncated: true, RefetchAt: now}, ErrNoRefetch},
+		{"known", Record{State: StateKnown, Truncated: true, RefetchAt: now}, ErrNoRefetch},
+		{"another owner's live claim", with(cut, func(r *Record) { r.Owner, r.LeaseUntil = "b", now.Add(time.Second) }), ErrClaimed},
+		{"another owner's lease ending now", with(cut, func(r *Record) { r.Owner, r.LeaseUntil = "b", now }), nil},
+		{"own claim renews", with(cut, func(r *Record) { r.Owner, r.LeaseUntil = "a", now.Add(time.Second) }), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := refetchClaimed(tt.stored, "a", lease, now)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("err: got %v, want %v", err, tt.wantErr)
+			}
+			want := tt.stored
+			if tt.wantErr == nil {
+				want.Owner, want.LeaseUntil = "a", now.Add(lease)
+			}
+			if got != want {
+				t.Errorf("got %+v, want %+v", got, want)
+			}
+		})
+	}
+}
+
+// TestRefetchCounts: writing a story whose post was truncated, whole or
+// cut again, counts a re-fetch, as keeping it does; a first write does not.
+func TestRefetchCounts(t *testing.T) {
+	claimedBy := func(r Record) Record { r.Owner, r.LeaseUntil = "a", now.Add(lease); return r }
+	first := writtenTruncated(claimedBy(Record{State: StatePending}), "a.md", "s1", now.Add(time.Hour))
+	if want := (Record{State: StateWritten, Path: "a.md", SHA256: "s1", Truncated: true, RefetchAt: now.Add(time.Hour)}); first != want {
+		t.Fatalf("first truncated write: got %+v, want %+v", first, want)
+	}
+	kept, err := keptTruncated(claimedBy(first), now.Add(2*time.Hour))
+	if err != nil || kept.Refetches != 1 || !kept.RefetchAt.Equal(now.Add(2*time.Hour)) || kept.Owner != "" || kept.SHA256 != "s1" {
+		t.Errorf("kept: got %+v, %v; want 1 re-fetch, the next at +2h, the post as it was, no owner", kept, err)
+	}
+	longer := writtenTruncated(claimedBy(kept), "a.md", "s2", now.Add(4*time.Hour))
+	if longer.Refetches != 2 || !longer.Truncated || longer.SHA256 != "s2" {
+		t.Errorf("longer copy: got %+v; want 2 re-fetches, truncated, s2", longer)
+	}
+	whole := written(claimedBy(longer), "a.md", "s3")
+	if whole.Refetches != 3 || whole.Truncated || !whole.RefetchAt.IsZero() || whole.Owner != "" {
+		t.Errorf("whole copy: got %+v; want 3 re-fetches, whole, none waiting", whole)
+	}
+	if again := written(claimedBy(whole), "a.md", "s4"); again.Refetches != 3 {
+		t.Errorf("forced rewrite of a whole post: got %d re-fetches, want 3", again.Refetches)
+	}
+	if _, err := keptTruncated(claimedBy(whole), now); !errors.Is(err, ErrNoRefetch) {
+		t.Errorf("keeping a whole post: got %v, want ErrNoRefetch", err)
+	}
+}

@@ -13,14 +13,14 @@ import (
 )
 
 const pgRecordColumns = `a.id, a.url, coalesce(a.site_key, ''), a.state, a.owner, a.lease_until,
-	a.attempts, a.last_error, a.retry_at, coalesce(a.path, ''), a.sha256`
+	a.attempts, a.last_error, a.retry_at, coalesce(a.path, ''), a.sha256, a.truncated, a.refetch_at, a.refetches`
 
 func scanPgRow(sc pgx.Row) (row, error) {
 	var r row
-	var lease, retry *time.Time
+	var lease, retry, refetch *time.Time
 	err := sc.Scan(&r.id, &r.ID.URL, &r.ID.SiteKey, &r.State, &r.Owner, &lease,
-		&r.Attempts, &r.LastError, &retry, &r.Path, &r.SHA256)
-	r.LeaseUntil, r.RetryAt = fromPg(lease), fromPg(retry)
+		&r.Attempts, &r.LastError, &retry, &r.Path, &r.SHA256, &r.Truncated, &refetch, &r.Refetches)
+	r.LeaseUntil, r.RetryAt, r.RefetchAt = fromPg(lease), fromPg(retry), fromPg(refetch)
 	return r, err
 }
 
@@ -127,12 +127,15 @@ func ownedPg(ctx context.Context, tx pgx.Tx, id Identity, owner string) (row, er
 	return r, holdRefusal(r.Owner, owner)
 }
 
-// savePg stores r as its story's row: state, claim, failures and post. It
+// savePg stores r as its story's row: state, claim, failures, post and
+// re-fetches. It
 // returns ErrPathTaken when another story holds r's path.
 func savePg(ctx context.Context, tx pgx.Tx, r row) error {
 	_, err := tx.Exec(ctx, `UPDATE articles SET state = $1, owner = $2, lease_until = $3, attempts = $4,
-		last_error = $5, retry_at = $6, path = $7, sha256 = $8 WHERE id = $9`,
-		r.State, r.Owner, pgTime(r.LeaseUntil), r.Attempts, r.LastError, pgTime(r.RetryAt), nullIfEmpty(r.Path), r.SHA256, r.id)
+		last_error = $5, retry_at = $6, path = $7, sha256 = $8, truncated = $9, refetch_at = $10, refetches = $11
+		WHERE id = $12`,
+		r.State, r.Owner, pgTime(r.LeaseUntil), r.Attempts, r.LastError, pgTime(r.RetryAt), nullIfEmpty(r.Path), r.SHA256,
+		r.Truncated, pgTime(r.RefetchAt), r.Refetches, r.id)
 	if isPathTaken(err) {
 		return fmt.Errorf("%s: %w", r.Path, ErrPathTaken)
 	}
@@ -256,6 +259,17 @@ func (p *Postgres) ReservePath(ctx context.Context, id Identity, owner, wantName
 
 // MarkWritten implements Backend.
 func (p *Postgres) MarkWritten(ctx context.Context, id Identity, owner, path, sha256 string) error {
+	return p.markWritten(ctx, id, owner, path, func(r Record) Record { return written(r, path, sha256) })
+}
+
+// MarkTruncated implements Backend.
+func (p *Postgres) MarkTruncated(ctx context.Context, id Identity, owner, path, sha256 string, refetchAt time.Time) error {
+	return p.markWritten(ctx, id, owner, path, func(r Record) Record { return writtenTruncated(r, path, sha256, refetchAt) })
+}
+
+// markWritten stores rule's record of the story owner holds, written at
+// path.
+func (p *Postgres) markWritten(ctx context.Context, id Identity, owner, path string, rule func(Record) Record) error {
 	if !filepath.IsLocal(path) {
 		return fmt.Errorf("mark %s written: path %q is not local", id.URL, path)
 	}
@@ -264,13 +278,81 @@ func (p *Postgres) MarkWritten(ctx context.Context, id Identity, owner, path, sh
 		if err != nil {
 			return err
 		}
-		r.Record = written(r.Record, path, sha256)
+		r.Record = rule(r.Record)
 		return savePg(ctx, tx, r)
 	})
 	if err != nil {
 		return fmt.Errorf("mark %s written: %w", id.URL, err)
 	}
 	return nil
+}
+
+// ClaimRefetch implements Backend. It creates no story, so it needs no
+// advisory lock: the row lock orders it with the other steps.
+func (p *Postgres) ClaimRefetch(ctx context.Context, id Identity, owner string, lease time.Duration, now time.Time) (Record, error) {
+	if owner == "" {
+		return Record{}, fmt.Errorf("claim re-fetch of %s: empty owner", id.URL)
+	}
+	var rec Record
+	var refused error
+	err := p.write(ctx, func(tx pgx.Tx) error {
+		refused = nil
+		r, ok, err := findPg(ctx, tx, id, true)
+		switch {
+		case err != nil:
+			return err
+		case !ok:
+			return ErrNotFound
+		}
+		if rec, refused = refetchClaimed(r.Record, owner, lease, now); refused != nil {
+			return nil
+		}
+		rec.LeaseUntil = fromMicro(micro(rec.LeaseUntil))
+		r.Record = rec
+		return savePg(ctx, tx, r)
+	})
+	if err == nil {
+		err = refused
+	}
+	if err != nil {
+		return rec, fmt.Errorf("claim re-fetch of %s: %w", id.URL, err)
+	}
+	return rec, nil
+}
+
+// KeepTruncated implements Backend.
+func (p *Postgres) KeepTruncated(ctx context.Context, id Identity, owner string, refetchAt time.Time) error {
+	err := p.write(ctx, func(tx pgx.Tx) error {
+		r, err := ownedPg(ctx, tx, id, owner)
+		if err != nil {
+			return err
+		}
+		if r.Record, err = keptTruncated(r.Record, refetchAt); err != nil {
+			return err
+		}
+		return savePg(ctx, tx, r)
+	})
+	if err != nil {
+		return fmt.Errorf("keep truncated post of %s: %w", id.URL, err)
+	}
+	return nil
+}
+
+// DueRefetch implements Backend.
+func (p *Postgres) DueRefetch(ctx context.Context, now time.Time, limit int) ([]Record, error) {
+	rows, _ := p.pool.Query(ctx, `SELECT `+pgRecordColumns+` FROM articles a
+		WHERE a.refetch_at IS NOT NULL AND a.refetch_at <= $1
+		  AND a.state = 'written' AND a.truncated
+		  AND (a.owner = '' OR a.lease_until <= $1)
+		ORDER BY a.refetch_at, a.id LIMIT $2`, pgTime(now), limit)
+	due, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Record, error) {
+		rec, err := scanPgRow(r)
+		return rec.Record, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("due re-fetches: %w", err)
+	}
+	return due, nil
 }
 
 // MarkKnown implements Backend.

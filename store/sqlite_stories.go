@@ -16,14 +16,14 @@ type querier interface {
 }
 
 const recordColumns = `a.id, a.url, coalesce(a.site_key, ''), a.state, a.owner, a.lease_until,
-	a.attempts, a.last_error, a.retry_at, coalesce(a.path, ''), a.sha256`
+	a.attempts, a.last_error, a.retry_at, coalesce(a.path, ''), a.sha256, a.truncated, a.refetch_at, a.refetches`
 
 func scanRow(sc interface{ Scan(...any) error }) (row, error) {
 	var r row
-	var lease, retry int64
+	var lease, retry, refetch int64
 	err := sc.Scan(&r.id, &r.ID.URL, &r.ID.SiteKey, &r.State, &r.Owner, &lease,
-		&r.Attempts, &r.LastError, &retry, &r.Path, &r.SHA256)
-	r.LeaseUntil, r.RetryAt = fromMicro(lease), fromMicro(retry)
+		&r.Attempts, &r.LastError, &retry, &r.Path, &r.SHA256, &r.Truncated, &refetch, &r.Refetches)
+	r.LeaseUntil, r.RetryAt, r.RefetchAt = fromMicro(lease), fromMicro(retry), fromMicro(refetch)
 	return r, err
 }
 
@@ -95,11 +95,13 @@ func owned(ctx context.Context, tx *sql.Tx, id Identity, owner string) (row, err
 	return r, holdRefusal(r.Owner, owner)
 }
 
-// save stores r as its story's row: state, claim, failures and post.
+// save stores r as its story's row: state, claim, failures, post and
+// re-fetches.
 func save(ctx context.Context, tx *sql.Tx, r row) error {
 	_, err := tx.ExecContext(ctx, `UPDATE articles SET state = ?, owner = ?, lease_until = ?, attempts = ?,
-		last_error = ?, retry_at = ?, path = ?, sha256 = ? WHERE id = ?`,
-		r.State, r.Owner, micro(r.LeaseUntil), r.Attempts, r.LastError, micro(r.RetryAt), nullString(r.Path), r.SHA256, r.id)
+		last_error = ?, retry_at = ?, path = ?, sha256 = ?, truncated = ?, refetch_at = ?, refetches = ? WHERE id = ?`,
+		r.State, r.Owner, micro(r.LeaseUntil), r.Attempts, r.LastError, micro(r.RetryAt), nullString(r.Path), r.SHA256,
+		r.Truncated, micro(r.RefetchAt), r.Refetches, r.id)
 	return err
 }
 
@@ -217,6 +219,17 @@ func (s *SQLite) ReservePath(ctx context.Context, id Identity, owner, wantName s
 
 // MarkWritten implements Backend.
 func (s *SQLite) MarkWritten(ctx context.Context, id Identity, owner, path, sha256 string) error {
+	return s.markWritten(ctx, id, owner, path, func(r Record) Record { return written(r, path, sha256) })
+}
+
+// MarkTruncated implements Backend.
+func (s *SQLite) MarkTruncated(ctx context.Context, id Identity, owner, path, sha256 string, refetchAt time.Time) error {
+	return s.markWritten(ctx, id, owner, path, func(r Record) Record { return writtenTruncated(r, path, sha256, refetchAt) })
+}
+
+// markWritten stores rule's record of the story owner holds, written at
+// path.
+func (s *SQLite) markWritten(ctx context.Context, id Identity, owner, path string, rule func(Record) Record) error {
 	if !filepath.IsLocal(path) {
 		return fmt.Errorf("mark %s written: path %q is not local", id.URL, path)
 	}
@@ -228,13 +241,87 @@ func (s *SQLite) MarkWritten(ctx context.Context, id Identity, owner, path, sha2
 		if err := pathFree(ctx, tx, path, r.id); err != nil {
 			return err
 		}
-		r.Record = written(r.Record, path, sha256)
+		r.Record = rule(r.Record)
 		return save(ctx, tx, r)
 	})
 	if err != nil {
 		return fmt.Errorf("mark %s written: %w", id.URL, err)
 	}
 	return nil
+}
+
+// ClaimRefetch implements Backend.
+func (s *SQLite) ClaimRefetch(ctx context.Context, id Identity, owner string, lease time.Duration, now time.Time) (Record, error) {
+	if owner == "" {
+		return Record{}, fmt.Errorf("claim re-fetch of %s: empty owner", id.URL)
+	}
+	var rec Record
+	var refused error
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		refused = nil
+		r, ok, err := find(ctx, tx, id)
+		switch {
+		case err != nil:
+			return err
+		case !ok:
+			return ErrNotFound
+		}
+		if rec, refused = refetchClaimed(r.Record, owner, lease, now); refused != nil {
+			return nil
+		}
+		r.Record = rec
+		return save(ctx, tx, r)
+	})
+	if err == nil {
+		err = refused
+	}
+	if err != nil {
+		return rec, fmt.Errorf("claim re-fetch of %s: %w", id.URL, err)
+	}
+	return rec, nil
+}
+
+// KeepTruncated implements Backend.
+func (s *SQLite) KeepTruncated(ctx context.Context, id Identity, owner string, refetchAt time.Time) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		r, err := owned(ctx, tx, id, owner)
+		if err != nil {
+			return err
+		}
+		if r.Record, err = keptTruncated(r.Record, refetchAt); err != nil {
+			return err
+		}
+		return save(ctx, tx, r)
+	})
+	if err != nil {
+		return fmt.Errorf("keep truncated post of %s: %w", id.URL, err)
+	}
+	return nil
+}
+
+// DueRefetch implements Backend.
+func (s *SQLite) DueRefetch(ctx context.Context, now time.Time, limit int) ([]Record, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+recordColumns+` FROM articles a
+		WHERE a.refetch_at != 0 AND a.refetch_at <= ?1
+		  AND a.state = 'written' AND a.truncated
+		  AND (a.owner = '' OR a.lease_until <= ?1)
+		ORDER BY a.refetch_at, a.id LIMIT ?2`, micro(now), limit)
+	if err != nil {
+		return nil, fmt.Errorf("due re-fetches: %w", err)
+	}
+	defer rows.Close()
+	var due []Record
+	for rows.Next() {
+		r, err := scanRow(rows)
+		if err != nil {
+			return nil, fmt.Errorf("due re-fetches: %w", err)
+		}
+		due = append(due, r.Record)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("due re-fetches: %w", err)
+	}
+	return due, nil
 }
 
 // pathFree returns ErrPathTaken when a story other than article holds path.

@@ -1,9 +1,12 @@
 package store_test
 
 import (
+	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -67,6 +70,70 @@ func TestSQLiteReopen(t *testing.T) {
 		if got, err := s.FeedState(ctx, feed.FeedURL); err != nil || got != feed {
 			t.Errorf("open %d: feed state: got %+v, %v; want %+v", i, got, err, feed)
 		}
+	}
+}
+
+// TestSQLiteMigrateFromPrevious: a file holding stories at the previous
+// schema version (every migration but the last, as the previous release
+// left it) is brought up to date at open, keeps its stories, and takes the
+// last migration's steps: here, a written story's truncated post.
+func TestSQLiteMigrateFromPrevious(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "state.db")
+	names, err := filepath.Glob(filepath.Join("migrations", "sqlite", "*.sql"))
+	if err != nil || len(names) < 2 {
+		t.Fatalf("migrations: got %v, %v; want at least two", names, err)
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names[:len(names)-1] {
+		script, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		version, _ := strconv.Atoi(strings.SplitN(filepath.Base(name), "_", 2)[0])
+		if _, err := db.ExecContext(ctx, string(script)); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if _, err := db.ExecContext(ctx, `INSERT INTO schema_migrations VALUES (?, 1)`, version); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id := store.Identity{URL: "https://www.zaobao.com/realtime/world/story20211118-1214802", SiteKey: "zaobao:1214802"}
+	if _, err := db.ExecContext(ctx, `INSERT INTO articles (id, url, site_key, state, path, sha256) VALUES (1, ?, ?, 'written', 'post.md', '00ff')`,
+		id.URL, id.SiteKey); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO article_urls (url, article_id) VALUES (?, 1)`, id.URL); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s := openSQLite(t, path)
+	if got, want := s.Applied(), []string{filepath.Base(names[len(names)-1])}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("applied at open: got %v, want %v", got, want)
+	}
+	want := store.Record{ID: id, State: store.StateWritten, Path: "post.md", SHA256: "00ff"}
+	if rec, ok, err := s.Lookup(ctx, id); err != nil || !ok || rec != want {
+		t.Fatalf("written story: got %+v, %v, %v; want %+v", rec, ok, err, want)
+	}
+	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	if _, err := s.ClaimRefetch(ctx, id, "a", time.Minute, now); !errors.Is(err, store.ErrNoRefetch) {
+		t.Errorf("ClaimRefetch of a story stored before: got %v, want ErrNoRefetch", err)
+	}
+	if _, err := s.ForceClaim(ctx, id, "a", time.Minute, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkTruncated(ctx, id, "a", "post.md", "0a0a", now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if due, err := s.DueRefetch(ctx, now.Add(time.Hour), 10); err != nil || len(due) != 1 || !due[0].Truncated {
+		t.Errorf("DueRefetch after the upgrade: got %+v, %v; want the story", due, err)
 	}
 }
 

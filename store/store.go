@@ -47,7 +47,26 @@ func (s *Store) Dir() string { return s.dir }
 // exists. When WriteFile fails (a full disk) no temporary file is left and
 // the story keeps its claim and its reserved name: the caller releases it
 // or marks it failed, and stops the run.
+//
+// A story already written (a forced rewrite, the re-fetch of a truncated
+// post) keeps its reserved name, so its post is replaced in place: a crash
+// leaves the old post or the new one, whole.
 func (s *Store) Publish(ctx context.Context, id Identity, owner, name string, content []byte) (string, error) {
+	return s.publish(ctx, id, owner, name, content, func(rel, sum string) error {
+		return s.MarkWritten(ctx, id, owner, rel, sum)
+	})
+}
+
+// PublishTruncated is Publish for a post a paywall cut short: the story is
+// marked written with MarkTruncated, due for a re-fetch at refetchAt (the
+// zero time: never).
+func (s *Store) PublishTruncated(ctx context.Context, id Identity, owner, name string, content []byte, refetchAt time.Time) (string, error) {
+	return s.publish(ctx, id, owner, name, content, func(rel, sum string) error {
+		return s.MarkTruncated(ctx, id, owner, rel, sum, refetchAt)
+	})
+}
+
+func (s *Store) publish(ctx context.Context, id Identity, owner, name string, content []byte, mark func(rel, sum string) error) (string, error) {
 	rel, err := s.ReservePath(ctx, id, owner, name)
 	if err != nil {
 		return "", fmt.Errorf("publish %s: %w", id.URL, err)
@@ -57,7 +76,7 @@ func (s *Store) Publish(ctx context.Context, id Identity, owner, name string, co
 		return "", fmt.Errorf("publish %s: %w", id.URL, err)
 	}
 	sum := sha256.Sum256(content)
-	if err := s.MarkWritten(ctx, id, owner, rel, hex.EncodeToString(sum[:])); err != nil {
+	if err := mark(rel, hex.EncodeToString(sum[:])); err != nil {
 		return "", fmt.Errorf("publish %s: %w", id.URL, err)
 	}
 	return path, nil
@@ -73,6 +92,12 @@ func (s *Store) Claim(ctx context.Context, id Identity, owner string, lease time
 // ForceClaim is Backend.ForceClaim with Claim's takeover of dead owners.
 func (s *Store) ForceClaim(ctx context.Context, id Identity, owner string, lease time.Duration, now time.Time) (Record, error) {
 	return s.takeOver(ctx, id, owner, func() (Record, error) { return s.Backend.ForceClaim(ctx, id, owner, lease, now) })
+}
+
+// ClaimRefetch is Backend.ClaimRefetch with Claim's takeover of dead
+// owners.
+func (s *Store) ClaimRefetch(ctx context.Context, id Identity, owner string, lease time.Duration, now time.Time) (Record, error) {
+	return s.takeOver(ctx, id, owner, func() (Record, error) { return s.Backend.ClaimRefetch(ctx, id, owner, lease, now) })
 }
 
 func (s *Store) takeOver(ctx context.Context, id Identity, owner string, claim func() (Record, error)) (Record, error) {

@@ -167,3 +167,54 @@ func TestPublishWriteFailure(t *testing.T) {
 		t.Errorf("retry: got %s, %v; want %s", path, err, blocked)
 	}
 }
+
+// TestRefetchRewriteInPlace: a truncated post re-fetched is rewritten in
+// its file, whatever name the new copy asks for; a worker that dies after
+// writing the new copy but before recording it leaves a whole file, and
+// the next worker's re-fetch, once the lease ends, records it.
+func TestRefetchRewriteInPlace(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t)
+	if _, err := s.Claim(ctx, zaobao1, "a", time.Minute, t0); err != nil {
+		t.Fatal(err)
+	}
+	due := t0.Add(24 * time.Hour)
+	cut := []byte("---\ntruncated: true\n---\n第一段。\n")
+	path, err := s.PublishTruncated(ctx, zaobao1, "a", postName, cut, due)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec, _, err := s.Lookup(ctx, zaobao1); err != nil || !rec.Truncated || !rec.RefetchAt.Equal(due) || rec.Owner != "" {
+		t.Fatalf("after PublishTruncated: got %+v, %v; want truncated, due at %v", rec, err, due)
+	}
+
+	// Worker b re-fetches, writes the full text and dies before MarkWritten.
+	if _, err := s.ClaimRefetch(ctx, zaobao1, "b", time.Minute, due); err != nil {
+		t.Fatal(err)
+	}
+	full := []byte("---\n---\n第一段。\n第二段。\n")
+	if err := store.WriteFile(path, full, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ClaimRefetch(ctx, zaobao1, "c", time.Minute, due.Add(time.Second)); !errors.Is(err, store.ErrClaimed) {
+		t.Fatalf("re-fetch claim within b's lease: got %v, want ErrClaimed", err)
+	}
+	if _, err := s.ClaimRefetch(ctx, zaobao1, "c", time.Minute, due.Add(time.Minute)); err != nil {
+		t.Fatalf("re-fetch claim after b's lease: %v", err)
+	}
+	again, err := s.Publish(ctx, zaobao1, "c", "2021-11-18-another title.md", full)
+	if err != nil || again != path {
+		t.Fatalf("rewrite: got %s, %v; want %s", again, err, path)
+	}
+	if got := postFiles(t, s); len(got) != 1 || got[0] != postName {
+		t.Errorf("archive: got %v, want only %s", got, postName)
+	}
+	if got, _ := os.ReadFile(path); string(got) != string(full) {
+		t.Errorf("post: got %q, want the full text", got)
+	}
+	rec, _, err := s.Lookup(ctx, zaobao1)
+	sum := sha256.Sum256(full)
+	if err != nil || rec.Truncated || !rec.RefetchAt.IsZero() || rec.SHA256 != hex.EncodeToString(sum[:]) || rec.Refetches != 1 {
+		t.Errorf("record: got %+v, %v; want whole, the full text's SHA-256, 1 re-fetch", rec, err)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/newsmd/newsmd/crawler"
@@ -67,6 +69,47 @@ func (a *storeAdapter) Publish(ctx context.Context, k crawler.Key, name string, 
 
 func (a *storeAdapter) Fail(ctx context.Context, k crawler.Key, reason string, permanent bool, retryAt time.Time) error {
 	return lost(a.st.MarkFailed(ctx, a.id(k), a.owner, reason, permanent, retryAt))
+}
+
+func (a *storeAdapter) PublishTruncated(ctx context.Context, k crawler.Key, name string, content []byte, refetchAt time.Time) (string, error) {
+	path, err := a.st.PublishTruncated(ctx, a.id(k), a.owner, name, content, refetchAt)
+	return path, lost(err)
+}
+
+func (a *storeAdapter) DueRefetch(ctx context.Context, now time.Time, limit int) ([]crawler.Key, error) {
+	recs, err := a.st.DueRefetch(ctx, now, limit)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]crawler.Key, len(recs))
+	for i, r := range recs {
+		keys[i] = crawler.Key{URL: r.ID.URL, SiteKey: r.ID.SiteKey}
+	}
+	return keys, nil
+}
+
+// ClaimRefetch claims a truncated post's re-fetch, with the size of the
+// post on disk for the runner to tell a longer copy.
+func (a *storeAdapter) ClaimRefetch(ctx context.Context, k crawler.Key, now time.Time) (crawler.Claim, error) {
+	rec, err := a.st.ClaimRefetch(ctx, a.id(k), a.owner, a.lease, now)
+	if errors.Is(err, store.ErrNotFound) {
+		return crawler.Claim{Status: crawler.Done}, nil
+	}
+	outcome, err := store.ClaimOutcome(err)
+	if err != nil {
+		return crawler.Claim{}, err
+	}
+	c := crawler.Claim{Status: claimStatus[outcome], Attempts: rec.Attempts, Refetches: rec.Refetches, PostSize: -1}
+	if outcome == store.Claimed && rec.Path != "" {
+		if fi, err := os.Stat(filepath.Join(a.st.Dir(), rec.Path)); err == nil {
+			c.PostSize = fi.Size()
+		}
+	}
+	return c, nil
+}
+
+func (a *storeAdapter) KeepTruncated(ctx context.Context, k crawler.Key, refetchAt time.Time) error {
+	return lost(a.st.KeepTruncated(ctx, a.id(k), a.owner, refetchAt))
 }
 
 func (a *storeAdapter) Due(ctx context.Context, now time.Time, limit int) ([]crawler.Key, error) {

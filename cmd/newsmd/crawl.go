@@ -106,6 +106,7 @@ func openCrawl(ctx context.Context, m *Main, fl *flag.FlagSet, configPath string
 	c.deps = crawler.Deps{
 		Fetcher: fetcher, Sites: a.sites, Feeds: a.feeds, Converter: a.conv,
 		Claims: adapter, Retries: adapter, States: adapter, Failures: adapter, Log: a.log,
+		Refetches: adapter,
 	}
 	return c, nil
 }

@@ -142,6 +142,16 @@ type Crawl struct {
 	GiveUpAfter time.Duration `yaml:"give_up_after"`
 	// FeedItems caps the items taken from one poll of a feed, newest first.
 	FeedItems int `yaml:"feed_items"`
+	// RefetchTruncatedAfter is how long after a post a paywall cut short
+	// (front matter truncated: true) was written its page is fetched again
+	// by once and run, in case the full text has appeared; each later
+	// re-fetch waits twice as long as the one before. The post is rewritten
+	// in place when the new copy is whole or longer. 0 turns re-fetching
+	// off.
+	RefetchTruncatedAfter time.Duration `yaml:"refetch_truncated_after"`
+	// RefetchTruncatedTimes is the most re-fetches of one post; after
+	// them, a post still cut short is left as it is.
+	RefetchTruncatedTimes int `yaml:"refetch_truncated_times"`
 }
 
 // Server is the daemon's HTTP listener.

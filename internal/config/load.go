@@ -234,6 +234,12 @@ func (c *Config) Validate() error {
 	if c.Crawl.FeedItems < 1 {
 		bad("crawl.feed_items", "%d: want at least 1", c.Crawl.FeedItems)
 	}
+	if c.Crawl.RefetchTruncatedAfter < 0 || (c.Crawl.RefetchTruncatedAfter > 0 && c.Crawl.RefetchTruncatedAfter < time.Minute) {
+		bad("crawl.refetch_truncated_after", "%s: want 0 (off) or at least 1m", c.Crawl.RefetchTruncatedAfter)
+	}
+	if c.Crawl.RefetchTruncatedTimes < 0 || c.Crawl.RefetchTruncatedTimes > 30 {
+		bad("crawl.refetch_truncated_times", "%d: want 0 to 30", c.Crawl.RefetchTruncatedTimes)
+	}
 	if c.Crawl.Lease < 10*time.Second {
 		bad("crawl.lease", "%s: want at least 10s (longer than fetching and writing one story)", c.Crawl.Lease)
 	}

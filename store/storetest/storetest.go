@@ -42,6 +42,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Backend) {
 		{"ClaimFeed", testClaimFeed},
 		{"FeedOwner", testFeedOwner},
 		{"NoteFailure", testNoteFailure},
+		{"Refetch", testRefetch},
+		{"RefetchRefusals", testRefetchRefusals},
+		{"ConcurrentRefetchClaims", testConcurrentRefetchClaims},
 		{"ConcurrentClaims", testConcurrentClaims},
 		{"ConcurrentReservePath", testConcurrentReservePath},
 		{"Stats", testStats},
@@ -811,5 +814,224 @@ func testNoteFailure(t *testing.T, b store.Backend) {
 	}
 	if f, err := b.NoteFailure(ctx, story(2).URL, t0.Add(time.Minute), nil); err != nil || !f.Since.Equal(t0.Add(time.Minute)) {
 		t.Errorf("another story: got since %v, %v; want its own", f.Since, err)
+	}
+}
+
+// writtenTruncated brings id to a written, truncated post due for a
+// re-fetch at refetchAt, and returns its path.
+func writtenTruncated(t *testing.T, b store.Backend, id store.Identity, sum string, refetchAt time.Time) string {
+	t.Helper()
+	mustClaim(t, b, id, "a", t0)
+	path, err := b.ReservePath(t.Context(), id, "a", fileName("cut", id))
+	check(t, "ReservePath", err)
+	check(t, "MarkTruncated", b.MarkTruncated(t.Context(), id, "a", path, sum, refetchAt))
+	return path
+}
+
+// dueRefetch returns the URLs DueRefetch lists at now.
+func dueRefetch(t *testing.T, b store.Backend, now time.Time) []string {
+	t.Helper()
+	due, err := b.DueRefetch(t.Context(), now, 10)
+	check(t, "DueRefetch", err)
+	var urls []string
+	for _, r := range due {
+		urls = append(urls, r.ID.URL)
+	}
+	return urls
+}
+
+// testRefetch: a truncated post is written like any post, is listed and
+// claimable for a re-fetch from its time, and the re-fetch ends kept
+// (counted, next time set), rewritten still truncated (in place,
+// counted), or whole (no more re-fetches).
+func testRefetch(t *testing.T, b store.Backend) {
+	ctx := t.Context()
+	id := story(1)
+	first := t0.Add(24 * time.Hour)
+	path := writtenTruncated(t, b, id, "s1", first)
+	want := store.Record{ID: id, State: store.StateWritten, Path: path, SHA256: "s1", Truncated: true, RefetchAt: first}
+	if rec := mustLookup(t, b, id); rec != want {
+		t.Fatalf("truncated post: got %+v, want %+v", rec, want)
+	}
+	if _, err := b.Claim(ctx, id, "b", lease, first); !errors.Is(err, store.ErrWritten) {
+		t.Errorf("Claim of a truncated post: got %v, want ErrWritten", err)
+	}
+	if due, err := b.Due(ctx, first, 10); err != nil || len(due) != 0 {
+		t.Errorf("Due lists a truncated post: got %v, %v; want none", due, err)
+	}
+
+	// Not before its time.
+	if got := dueRefetch(t, b, first.Add(-time.Second)); len(got) != 0 {
+		t.Errorf("DueRefetch before the re-fetch time: got %v, want none", got)
+	}
+	rec, err := b.ClaimRefetch(ctx, id, "a", lease, first.Add(-time.Second))
+	if !errors.Is(err, store.ErrNotDue) || rec != want {
+		t.Errorf("ClaimRefetch before the re-fetch time: got %+v, %v; want ErrNotDue with the story as stored", rec, err)
+	}
+	if got := dueRefetch(t, b, first); len(got) != 1 || got[0] != id.URL {
+		t.Errorf("DueRefetch at the re-fetch time: got %v, want [%s]", got, id.URL)
+	}
+
+	// One owner at a time; a dead owner's re-fetch is listed after its lease.
+	rec, err = b.ClaimRefetch(ctx, id, "a", lease, first)
+	check(t, "ClaimRefetch", err)
+	if rec.Owner != "a" || !rec.LeaseUntil.Equal(first.Add(lease)) || rec.State != store.StateWritten || rec.Path != path {
+		t.Errorf("re-fetch claim: got %+v, want written at %s, held by a until %v", rec, path, first.Add(lease))
+	}
+	if _, err := b.ClaimRefetch(ctx, id, "b", lease, first.Add(time.Second)); !errors.Is(err, store.ErrClaimed) {
+		t.Errorf("ClaimRefetch of a held story: got %v, want ErrClaimed", err)
+	}
+	if got := dueRefetch(t, b, first.Add(time.Second)); len(got) != 0 {
+		t.Errorf("DueRefetch lists a held story: got %v", got)
+	}
+	if got := dueRefetch(t, b, first.Add(lease)); len(got) != 1 {
+		t.Errorf("DueRefetch after the holder's lease: got %v, want the story", got)
+	}
+	if err := b.KeepTruncated(ctx, id, "b", first); !errors.Is(err, store.ErrNotOwner) {
+		t.Errorf("KeepTruncated by another owner: got %v, want ErrNotOwner", err)
+	}
+
+	// Nothing better: the post stays, the re-fetch counts.
+	second := first.Add(48 * time.Hour)
+	check(t, "KeepTruncated", b.KeepTruncated(ctx, id, "a", second))
+	want.RefetchAt, want.Refetches = second, 1
+	if rec := mustLookup(t, b, id); rec != want {
+		t.Errorf("after KeepTruncated: got %+v, want %+v", rec, want)
+	}
+
+	// A longer copy, still truncated: rewritten in place, counted.
+	_, err = b.ClaimRefetch(ctx, id, "b", lease, second)
+	check(t, "ClaimRefetch", err)
+	again, err := b.ReservePath(ctx, id, "b", "another-title.md")
+	check(t, "ReservePath", err)
+	if again != path {
+		t.Errorf("ReservePath on a re-fetch: got %q, want the post's path %q", again, path)
+	}
+	third := second.Add(96 * time.Hour)
+	check(t, "MarkTruncated", b.MarkTruncated(ctx, id, "b", again, "s2", third))
+	want.SHA256, want.RefetchAt, want.Refetches = "s2", third, 2
+	if rec := mustLookup(t, b, id); rec != want {
+		t.Errorf("after a longer truncated copy: got %+v, want %+v", rec, want)
+	}
+
+	// The full text: rewritten, no more re-fetches.
+	_, err = b.ClaimRefetch(ctx, id, "a", lease, third)
+	check(t, "ClaimRefetch", err)
+	check(t, "MarkWritten", b.MarkWritten(ctx, id, "a", path, "s3"))
+	want = store.Record{ID: id, State: store.StateWritten, Path: path, SHA256: "s3", Refetches: 3}
+	if rec := mustLookup(t, b, id); rec != want {
+		t.Errorf("after the full text: got %+v, want %+v", rec, want)
+	}
+	if _, err := b.ClaimRefetch(ctx, id, "a", lease, third.Add(time.Hour)); !errors.Is(err, store.ErrNoRefetch) {
+		t.Errorf("ClaimRefetch of a whole post: got %v, want ErrNoRefetch", err)
+	}
+	if got := dueRefetch(t, b, third.Add(365*24*time.Hour)); len(got) != 0 {
+		t.Errorf("DueRefetch lists a whole post: got %v", got)
+	}
+
+	// The last re-fetch: kept with no next time, the post stays truncated.
+	last := story(2)
+	writtenTruncated(t, b, last, "s1", first)
+	_, err = b.ClaimRefetch(ctx, last, "a", lease, first)
+	check(t, "ClaimRefetch", err)
+	check(t, "KeepTruncated", b.KeepTruncated(ctx, last, "a", time.Time{}))
+	if rec := mustLookup(t, b, last); !rec.Truncated || !rec.RefetchAt.IsZero() || rec.Refetches != 1 || rec.Owner != "" {
+		t.Errorf("after the last re-fetch: got %+v, want truncated, 1 re-fetch, none waiting, no owner", rec)
+	}
+	if _, err := b.ClaimRefetch(ctx, last, "a", lease, third); !errors.Is(err, store.ErrNoRefetch) {
+		t.Errorf("ClaimRefetch after the last re-fetch: got %v, want ErrNoRefetch", err)
+	}
+	if got := dueRefetch(t, b, third); len(got) != 0 {
+		t.Errorf("DueRefetch after the last re-fetch: got %v, want none", got)
+	}
+
+	// A release ends the re-fetch without counting it.
+	rel := story(3)
+	writtenTruncated(t, b, rel, "s1", first)
+	_, err = b.ClaimRefetch(ctx, rel, "a", lease, first)
+	check(t, "ClaimRefetch", err)
+	check(t, "Release", b.Release(ctx, rel, "a"))
+	if rec := mustLookup(t, b, rel); rec.Refetches != 0 || !rec.RefetchAt.Equal(first) || rec.Owner != "" {
+		t.Errorf("after a released re-fetch: got %+v, want it waiting as before", rec)
+	}
+	if got := dueRefetch(t, b, first); len(got) != 1 || got[0] != rel.URL {
+		t.Errorf("DueRefetch after a release: got %v, want [%s]", got, rel.URL)
+	}
+}
+
+// testRefetchRefusals: only written stories with a truncated post have
+// re-fetches, and only their holder ends one.
+func testRefetchRefusals(t *testing.T, b store.Backend) {
+	ctx := t.Context()
+	if _, err := b.ClaimRefetch(ctx, story(1), "a", lease, t0); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("ClaimRefetch of an unknown story: got %v, want ErrNotFound", err)
+	}
+	if _, err := b.ClaimRefetch(ctx, story(1), "", lease, t0); err == nil {
+		t.Errorf("ClaimRefetch with an empty owner: got nil, want an error")
+	}
+	pending := story(2)
+	mustClaim(t, b, pending, "a", t0)
+	if _, err := b.ClaimRefetch(ctx, pending, "a", lease, t0); !errors.Is(err, store.ErrNoRefetch) {
+		t.Errorf("ClaimRefetch of a pending story: got %v, want ErrNoRefetch", err)
+	}
+	if err := b.KeepTruncated(ctx, pending, "a", t0); !errors.Is(err, store.ErrNoRefetch) {
+		t.Errorf("KeepTruncated of a pending story: got %v, want ErrNoRefetch", err)
+	}
+	whole := story(3)
+	written(b)(t, whole)
+	if _, err := b.ClaimRefetch(ctx, whole, "a", lease, t0.Add(time.Hour)); !errors.Is(err, store.ErrNoRefetch) {
+		t.Errorf("ClaimRefetch of a whole post: got %v, want ErrNoRefetch", err)
+	}
+	_, err := b.ForceClaim(ctx, whole, "a", lease, t0.Add(time.Hour))
+	check(t, "ForceClaim", err)
+	if err := b.KeepTruncated(ctx, whole, "a", t0); !errors.Is(err, store.ErrNoRefetch) {
+		t.Errorf("KeepTruncated of a whole post: got %v, want ErrNoRefetch", err)
+	}
+	if rec := mustLookup(t, b, whole); rec.Truncated || rec.Refetches != 0 || rec.Owner != "a" {
+		t.Errorf("refused KeepTruncated changed the story: got %+v", rec)
+	}
+	// A truncated post written with no re-fetch (re-fetching is off) is
+	// remembered as truncated and never listed.
+	never := story(4)
+	writtenTruncated(t, b, never, "s1", time.Time{})
+	if rec := mustLookup(t, b, never); !rec.Truncated || !rec.RefetchAt.IsZero() {
+		t.Errorf("truncated post without a re-fetch: got %+v, want truncated, none waiting", rec)
+	}
+	if got := dueRefetch(t, b, t0.Add(365*24*time.Hour)); len(got) != 0 {
+		t.Errorf("DueRefetch: got %v, want none", got)
+	}
+	if err := b.MarkTruncated(ctx, never, "b", "x.md", "s", t0); !errors.Is(err, store.ErrNotOwner) {
+		t.Errorf("MarkTruncated without the claim: got %v, want ErrNotOwner", err)
+	}
+}
+
+// testConcurrentRefetchClaims: of 8 workers claiming one re-fetch at once,
+// exactly one wins.
+func testConcurrentRefetchClaims(t *testing.T, b store.Backend) {
+	const workers = 8
+	ctx := t.Context()
+	for round := range 3 {
+		id := story(round)
+		writtenTruncated(t, b, id, "s1", t0)
+		var wg sync.WaitGroup
+		errs := make([]error, workers)
+		for w := range workers {
+			wg.Go(func() {
+				_, errs[w] = b.ClaimRefetch(ctx, id, fmt.Sprintf("worker-%d", w), lease, t0)
+			})
+		}
+		wg.Wait()
+		won := 0
+		for w, err := range errs {
+			switch {
+			case err == nil:
+				won++
+			case !errors.Is(err, store.ErrClaimed):
+				t.Errorf("round %d, worker %d: got %v, want nil or ErrClaimed", round, w, err)
+			}
+		}
+		if won != 1 {
+			t.Errorf("round %d: %d re-fetch claims won, want 1", round, won)
+		}
 	}
 }
