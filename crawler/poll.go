@@ -48,15 +48,15 @@ func (r *Runner) cycle(ctx context.Context, onlyDue bool) (Summary, error) {
 		case err != nil:
 			sum.FeedsFailed++
 			reason, _ := classify(err)
-			r.dep.Metrics.add("newsmd_feed_polls_total", 1, "result", "error")
-			r.dep.Metrics.add("newsmd_feed_failures_total", 1, "reason", reason)
+			r.dep.Metrics.Add("newsmd_feed_polls_total", 1, "result", "error")
+			r.dep.Metrics.Add("newsmd_feed_failures_total", 1, "reason", reason)
 			r.dep.Log.Warn("feed failed", "feed_url", f.URL(), "reason", reason, "error", err)
-			r.feedFailed(f, reason, err)
+			r.alarms.FeedFailed(f, reason, err)
 			continue
 		case status == http.StatusNotModified:
 			sum.FeedsNotModified++
-			r.dep.Metrics.add("newsmd_feed_polls_total", 1, "result", "not_modified")
-			r.feedUnchanged(f)
+			r.dep.Metrics.Add("newsmd_feed_polls_total", 1, "result", "not_modified")
+			r.alarms.FeedUnchanged(f)
 		case status == statusHeld:
 			if !onlyDue {
 				// Asked to poll every feed, we could not poll this one.
@@ -67,13 +67,13 @@ func (r *Runner) cycle(ctx context.Context, onlyDue bool) (Summary, error) {
 		case status == 0:
 			continue // not due
 		default:
-			r.dep.Metrics.add("newsmd_feed_polls_total", 1, "result", "ok")
+			r.dep.Metrics.Add("newsmd_feed_polls_total", 1, "result", "ok")
 		}
 		sum.FeedsPolled++
 		var items []feed.Item
 		kept := r.scope(f, got, &sum)
 		if status != http.StatusNotModified {
-			r.feedRead(f, len(kept))
+			r.alarms.FeedRead(f, len(kept))
 		}
 		for _, it := range kept {
 			if !seen[it.URL] {
@@ -87,7 +87,7 @@ func (r *Runner) cycle(ctx context.Context, onlyDue bool) (Summary, error) {
 		}
 	}
 	s, err := r.Process(ctx, interleave(batches), false)
-	sum.merge(s)
+	sum.Merge(s)
 	if err != nil {
 		// The feeds' new validators are not kept: the next poll gets the
 		// whole feeds again and nothing they list is lost.
@@ -98,7 +98,7 @@ func (r *Runner) cycle(ctx context.Context, onlyDue bool) (Summary, error) {
 		if errors.Is(err, ErrClaimLost) {
 			// Another worker polls the feed now and keeps its own
 			// validators; ours were only an optimisation.
-			r.dep.Metrics.add("newsmd_claims_lost_total", 1, "kind", "feed")
+			r.dep.Metrics.Add("newsmd_claims_lost_total", 1, "kind", "feed")
 			r.dep.Log.Warn("feed taken over by another worker while its state was saved", "error", err)
 			continue
 		}
@@ -119,13 +119,13 @@ func (r *Runner) cycle(ctx context.Context, onlyDue bool) (Summary, error) {
 			}
 		}
 		s, err := r.Process(ctx, items, false)
-		sum.merge(s)
+		sum.Merge(s)
 		if err != nil {
 			return sum, err
 		}
 	}
 	s, err = r.refetch(ctx)
-	sum.merge(s)
+	sum.Merge(s)
 	return sum, err
 }
 
@@ -178,7 +178,7 @@ func (r *Runner) scope(f *feed.Feed, items []feed.Item, sum *Summary) []feed.Ite
 	}
 	if len(refused) > 0 {
 		sum.OutOfScope += len(refused)
-		r.dep.Metrics.add("newsmd_feed_items_out_of_scope_total", float64(len(refused)))
+		r.dep.Metrics.Add("newsmd_feed_items_out_of_scope_total", float64(len(refused)))
 		r.dep.Log.Warn("feed items out of scope dropped: no site rule allows their host and port",
 			"feed_url", f.URL(), "count", len(refused), "first", refused[0])
 	}

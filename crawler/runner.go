@@ -10,6 +10,7 @@ import (
 	"github.com/newsmd/newsmd/crawler/feed"
 	"github.com/newsmd/newsmd/crawler/fetch"
 	"github.com/newsmd/newsmd/crawler/site"
+	"github.com/newsmd/newsmd/crawler/watch"
 	"github.com/newsmd/newsmd/internal/config"
 )
 
@@ -60,6 +61,24 @@ type Deps struct {
 	Refetches Refetches
 }
 
+// What the runner reports, kept in crawler/watch: the metrics, and each
+// story's outcome and the run's summary.
+type (
+	Metrics = watch.Metrics
+	Outcome = watch.Outcome
+	Result  = watch.Result
+	Summary = watch.Summary
+)
+
+// Outcomes of a story.
+const (
+	Written   = watch.Written
+	Duplicate = watch.Duplicate
+	Elsewhere = watch.Elsewhere
+	Waiting   = watch.Waiting
+	Failed    = watch.Failed
+)
+
 // Runner polls feeds and turns their new stories into posts. It is the one
 // code path of once, run and backfill.
 type Runner struct {
@@ -67,7 +86,7 @@ type Runner struct {
 	dep Deps
 
 	lastCycle atomic.Int64 // Unix nanoseconds of Run's last finished cycle
-	alarm     alarms
+	alarms    *watch.Alarms
 	mem       feedMemory // which URL of each feed answered (feedurls.go)
 }
 
@@ -80,7 +99,7 @@ func New(cfg Config, d Deps) *Runner {
 		d.Now = time.Now
 	}
 	r := &Runner{cfg: cfg, dep: d}
-	r.register()
+	r.alarms = watch.NewAlarms(d.Metrics, d.Log, d.Sites, d.Feeds)
 	return r
 }
 
@@ -121,7 +140,7 @@ func (r *Runner) Run(ctx context.Context) error {
 		}
 		now := r.now()
 		r.lastCycle.Store(now.UnixNano())
-		r.dep.Metrics.setLastCycle(now)
+		r.dep.Metrics.SetLastCycle(now)
 		select {
 		case <-ctx.Done():
 			return nil
