@@ -8,6 +8,7 @@ import (
 
 	"github.com/newsmd/newsmd/converter"
 	"github.com/newsmd/newsmd/crawler/feed"
+	"github.com/newsmd/newsmd/crawler/feedpoll"
 	"github.com/newsmd/newsmd/crawler/fetch"
 	"github.com/newsmd/newsmd/crawler/site"
 	"github.com/newsmd/newsmd/crawler/watch"
@@ -61,6 +62,13 @@ type Deps struct {
 	Refetches Refetches
 }
 
+// FeedPoll is what one poll of a feed found, and FailedURL a feed URL
+// that did not answer it: see crawler/feedpoll.
+type (
+	FeedPoll  = feedpoll.Poll
+	FailedURL = feedpoll.FailedURL
+)
+
 // What the runner reports, kept in crawler/watch: the metrics, and each
 // story's outcome and the run's summary.
 type (
@@ -87,7 +95,7 @@ type Runner struct {
 
 	lastCycle atomic.Int64 // Unix nanoseconds of Run's last finished cycle
 	alarms    *watch.Alarms
-	mem       feedMemory // which URL of each feed answered (feedurls.go)
+	poller    *feedpoll.Poller
 }
 
 // New returns the runner of cfg working with d.
@@ -100,6 +108,8 @@ func New(cfg Config, d Deps) *Runner {
 	}
 	r := &Runner{cfg: cfg, dep: d}
 	r.alarms = watch.NewAlarms(d.Metrics, d.Log, d.Sites, d.Feeds)
+	r.poller = feedpoll.New(feedpoll.Config{Lease: cfg.Lease}, feedpoll.Deps{Fetcher: d.Fetcher, Sites: d.Sites,
+		States: d.States, Log: d.Log, Now: d.Now, Wait: r.serverWait})
 	return r
 }
 
