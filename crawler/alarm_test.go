@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/newsmd/newsmd/crawler/site"
+	"github.com/newsmd/newsmd/crawler/watch"
 	"github.com/newsmd/newsmd/internal/config"
 	"github.com/newsmd/newsmd/internal/fakesite"
 	"go.yaml.in/yaml/v3"
@@ -265,7 +266,7 @@ func TestAlarmFieldLost(t *testing.T) {
 	r, m, logs := alarmRunner(t, z, config.Feed{Name: "china", URL: "/rss"})
 
 	// The feed lists newest first: the two with a byline were first.
-	list := append(stories(2, missingFieldAlarm+2, ""), stories(0, 2, "记者甲")...)
+	list := append(stories(2, watch.MissingFieldAlarm+2, ""), stories(0, 2, "记者甲")...)
 	for i, j := 0, len(list)-1; i < j; i, j = i+1, j-1 {
 		list[i], list[j] = list[j], list[i]
 	}
@@ -274,8 +275,8 @@ func TestAlarmFieldLost(t *testing.T) {
 	if err != nil || sum.Written != len(list) {
 		t.Fatalf("%v, %v; want %d written", sum, err, len(list))
 	}
-	if got := metric(t, m, `newsmd_articles_missing_field_total{site="zaobao",layout="sg-ldjson",field="author"}`); got != missingFieldAlarm+2 {
-		t.Errorf("stories without an author: got %v, want %d", got, missingFieldAlarm+2)
+	if got := metric(t, m, `newsmd_articles_missing_field_total{site="zaobao",layout="sg-ldjson",field="author"}`); got != watch.MissingFieldAlarm+2 {
+		t.Errorf("stories without an author: got %v, want %d", got, watch.MissingFieldAlarm+2)
 	}
 	if n := logs.count("level=WARN", "no longer finds a field", "field=author", "layout=sg-ldjson", "hint="); n != 1 {
 		t.Errorf("%d warnings of the lost author, want 1:\n%s", n, logs)
@@ -288,12 +289,12 @@ func TestAlarmFieldLost(t *testing.T) {
 	// A site whose stories never had a byline: counted, never a WARN.
 	z2 := &zaobaoSite{}
 	r2, m2, logs2 := alarmRunner(t, z2, config.Feed{Name: "china", URL: "/rss"})
-	z2.set(stories(0, missingFieldAlarm+1, ""), fakesite.ArticleHTML)
+	z2.set(stories(0, watch.MissingFieldAlarm+1, ""), fakesite.ArticleHTML)
 	if _, err := r2.Once(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if got := metric(t, m2, `newsmd_articles_missing_field_total{site="zaobao",layout="sg-ldjson",field="author"}`); got != missingFieldAlarm+1 {
-		t.Errorf("never found: got %v stories without an author, want %d", got, missingFieldAlarm+1)
+	if got := metric(t, m2, `newsmd_articles_missing_field_total{site="zaobao",layout="sg-ldjson",field="author"}`); got != watch.MissingFieldAlarm+1 {
+		t.Errorf("never found: got %v stories without an author, want %d", got, watch.MissingFieldAlarm+1)
 	}
 	if n := logs2.count("no longer finds a field"); n != 0 {
 		t.Errorf("a field the layout never found raised %d warnings:\n%s", n, logs2)
@@ -334,7 +335,7 @@ func TestAlarmFeedStreaks(t *testing.T) {
 	mux.Handle("/", z)
 	r, m, logs := alarmRunner(t, mux, config.Feed{Name: "quiet", URL: "/empty"}, config.Feed{Name: "dead", URL: "/down"})
 
-	polls := emptyPollsAlarm + 2
+	polls := watch.EmptyPollsAlarm + 2
 	for i := 1; i <= polls; i++ {
 		if _, err := r.Once(t.Context()); err != nil {
 			t.Fatal(err)

@@ -3,6 +3,7 @@ package crawler
 import (
 	"errors"
 
+	"github.com/newsmd/newsmd/crawler/feedpoll"
 	"github.com/newsmd/newsmd/crawler/fetch"
 	"github.com/newsmd/newsmd/crawler/site"
 )
@@ -15,7 +16,7 @@ import (
 // the fetch errors by fetch.Classify, which the Client also retries by.
 func classify(err error) (reason string, when fetch.Retry) {
 	switch {
-	case errors.Is(err, errUnreadableFeed):
+	case errors.Is(err, feedpoll.ErrUnreadable):
 		return "parse", fetch.RetryLater
 	case errors.Is(err, site.ErrMalformedPage):
 		return "malformed", fetch.RetryNever // the same bytes never parse

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/newsmd/newsmd/crawler/feed"
+	"github.com/newsmd/newsmd/crawler/feedpoll"
 	"github.com/newsmd/newsmd/crawler/fetch"
 	"github.com/newsmd/newsmd/crawler/site"
 )
@@ -33,7 +34,7 @@ func TestClassify(t *testing.T) {
 		{fmt.Errorf("%w (gave up after 5 attempts)", &fetch.HTTPError{Status: 503}), "http_503", fetch.RetryNow},
 		{fmt.Errorf("fetch x: %w (10 > 1 bytes)", fetch.ErrTooLarge), "too_large", fetch.RetryNever},
 		{fmt.Errorf("%w \"br\"", fetch.ErrUnsupportedEncoding), "encoding", fetch.RetryNever},
-		{fmt.Errorf("%w: %w", errUnreadableFeed, feed.ErrBadFeed), "parse", fetch.RetryLater},
+		{fmt.Errorf("%w: %w", feedpoll.ErrUnreadable, feed.ErrBadFeed), "parse", fetch.RetryLater},
 		{&site.ExtractError{URL: "x", Err: site.ErrMalformedPage}, "malformed", fetch.RetryNever},
 		{&site.ExtractError{URL: "x"}, "extract", fetch.RetryLater},
 		{fmt.Errorf("%q: %w", "x", site.ErrBadURL), "bad_url", fetch.RetryNever},

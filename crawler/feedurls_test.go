@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/newsmd/newsmd/crawler/feed"
+	"github.com/newsmd/newsmd/crawler/feedpoll"
 	"github.com/newsmd/newsmd/crawler/fetch"
 	"github.com/newsmd/newsmd/internal/config"
 )
@@ -115,10 +116,11 @@ func urlRunner(t *testing.T, handlers map[string]http.HandlerFunc, feeds ...conf
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
-	r.dep.Feeds = compiled
+	d := r.dep
+	d.Feeds = compiled
 	logs := &logBuffer{}
-	r.dep.Log = slog.New(slog.NewTextHandler(logs, nil))
-	return r, s, logs, srv.URL
+	d.Log = slog.New(slog.NewTextHandler(logs, nil))
+	return New(r.cfg, d), s, logs, srv.URL
 }
 
 func jsonList(hrefs ...string) http.HandlerFunc {
@@ -177,7 +179,7 @@ func TestPollFallbackOrder(t *testing.T) {
 		if want := []string{base + "/c/story20260729-2", base + "/c/story20260729-3"}; !slices.Equal(itemURLs(p.Items), want) {
 			t.Errorf("poll %d: items %q, want %q", poll, itemURLs(p.Items), want)
 		}
-		if len(p.Failed) != 2 || p.Failed[0].URL != base+"/a" || p.Failed[1].URL != base+"/b" || !errors.Is(p.Failed[1].Err, errNoItems) {
+		if len(p.Failed) != 2 || p.Failed[0].URL != base+"/a" || p.Failed[1].URL != base+"/b" || !errors.Is(p.Failed[1].Err, feedpoll.ErrNoItems) {
 			t.Errorf("poll %d: failed %v, want a (404) then b (no items)", poll, p.Failed)
 		}
 		if he, ok := errors.AsType[*fetch.HTTPError](p.Failed[0].Err); !ok || he.Status != http.StatusNotFound {

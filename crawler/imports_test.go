@@ -102,3 +102,36 @@ func httpClientUses(t *testing.T, dir string) []string {
 	}
 	return uses
 }
+
+// roomRules are the rooms of crawler beside the pure ones, with the
+// newsmd packages each must not depend on (directly or through another):
+// the runner calls them, never the other way round.
+var roomRules = map[string][]string{
+	// What an operator sees: it counts and says, and fetches nothing.
+	"./watch": {"/crawler", "/crawler/fetch", "/crawler/feedpoll", "/store", "/cmd/"},
+	// Feed polling: the network and the pure feed reader, not the runner.
+	"./feedpoll": {"/crawler", "/crawler/watch", "/store", "/cmd/"},
+}
+
+// TestRoomImports: the rooms of crawler do not import the runner (no
+// cycle, no back door) nor what their doc.go forbids.
+func TestRoomImports(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("the go command is not on PATH: the import rule is checked where it is (CI)")
+	}
+	const module = "github.com/newsmd/newsmd"
+	for pkg, banned := range roomRules {
+		out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", pkg).Output()
+		if err != nil {
+			t.Fatalf("go list %s: %v", pkg, err)
+		}
+		for line := range strings.Lines(string(out)) {
+			path := strings.TrimSpace(line)
+			for _, b := range banned {
+				if path == module+b || (strings.HasSuffix(b, "/") && strings.HasPrefix(path, module+b)) {
+					t.Errorf("%s depends on %s", pkg, path)
+				}
+			}
+		}
+	}
+}

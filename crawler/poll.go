@@ -9,12 +9,9 @@ import (
 	"net/url"
 	"slices"
 	"sort"
-	"strconv"
-	"strings"
-	"time"
 
 	"github.com/newsmd/newsmd/crawler/feed"
-	"github.com/newsmd/newsmd/crawler/fetch"
+	"github.com/newsmd/newsmd/crawler/feedpoll"
 	"github.com/newsmd/newsmd/crawler/site"
 )
 
@@ -42,22 +39,22 @@ func (r *Runner) cycle(ctx context.Context, onlyDue bool) (Summary, error) {
 		if ctx.Err() != nil {
 			return sum, ctx.Err()
 		}
-		poll, err := r.pollFeed(ctx, f, onlyDue)
+		poll, err := r.poller.Poll(ctx, f, onlyDue)
 		got, status, commit := poll.Items, poll.Status, poll.Commit
 		switch {
 		case err != nil:
 			sum.FeedsFailed++
 			reason, _ := classify(err)
-			r.dep.Metrics.add("newsmd_feed_polls_total", 1, "result", "error")
-			r.dep.Metrics.add("newsmd_feed_failures_total", 1, "reason", reason)
+			r.dep.Metrics.Add("newsmd_feed_polls_total", 1, "result", "error")
+			r.dep.Metrics.Add("newsmd_feed_failures_total", 1, "reason", reason)
 			r.dep.Log.Warn("feed failed", "feed_url", f.URL(), "reason", reason, "error", err)
-			r.feedFailed(f, reason, err)
+			r.alarms.FeedFailed(f, reason, err)
 			continue
 		case status == http.StatusNotModified:
 			sum.FeedsNotModified++
-			r.dep.Metrics.add("newsmd_feed_polls_total", 1, "result", "not_modified")
-			r.feedUnchanged(f)
-		case status == statusHeld:
+			r.dep.Metrics.Add("newsmd_feed_polls_total", 1, "result", "not_modified")
+			r.alarms.FeedUnchanged(f)
+		case status == feedpoll.StatusHeld:
 			if !onlyDue {
 				// Asked to poll every feed, we could not poll this one.
 				sum.FeedsHeld++
@@ -67,13 +64,13 @@ func (r *Runner) cycle(ctx context.Context, onlyDue bool) (Summary, error) {
 		case status == 0:
 			continue // not due
 		default:
-			r.dep.Metrics.add("newsmd_feed_polls_total", 1, "result", "ok")
+			r.dep.Metrics.Add("newsmd_feed_polls_total", 1, "result", "ok")
 		}
 		sum.FeedsPolled++
 		var items []feed.Item
 		kept := r.scope(f, got, &sum)
 		if status != http.StatusNotModified {
-			r.feedRead(f, len(kept))
+			r.alarms.FeedRead(f, len(kept))
 		}
 		for _, it := range kept {
 			if !seen[it.URL] {
@@ -87,7 +84,7 @@ func (r *Runner) cycle(ctx context.Context, onlyDue bool) (Summary, error) {
 		}
 	}
 	s, err := r.Process(ctx, interleave(batches), false)
-	sum.merge(s)
+	sum.Merge(s)
 	if err != nil {
 		// The feeds' new validators are not kept: the next poll gets the
 		// whole feeds again and nothing they list is lost.
@@ -98,7 +95,7 @@ func (r *Runner) cycle(ctx context.Context, onlyDue bool) (Summary, error) {
 		if errors.Is(err, ErrClaimLost) {
 			// Another worker polls the feed now and keeps its own
 			// validators; ours were only an optimisation.
-			r.dep.Metrics.add("newsmd_claims_lost_total", 1, "kind", "feed")
+			r.dep.Metrics.Add("newsmd_claims_lost_total", 1, "kind", "feed")
 			r.dep.Log.Warn("feed taken over by another worker while its state was saved", "error", err)
 			continue
 		}
@@ -119,13 +116,13 @@ func (r *Runner) cycle(ctx context.Context, onlyDue bool) (Summary, error) {
 			}
 		}
 		s, err := r.Process(ctx, items, false)
-		sum.merge(s)
+		sum.Merge(s)
 		if err != nil {
 			return sum, err
 		}
 	}
 	s, err = r.refetch(ctx)
-	sum.merge(s)
+	sum.Merge(s)
 	return sum, err
 }
 
@@ -178,7 +175,7 @@ func (r *Runner) scope(f *feed.Feed, items []feed.Item, sum *Summary) []feed.Ite
 	}
 	if len(refused) > 0 {
 		sum.OutOfScope += len(refused)
-		r.dep.Metrics.add("newsmd_feed_items_out_of_scope_total", float64(len(refused)))
+		r.dep.Metrics.Add("newsmd_feed_items_out_of_scope_total", float64(len(refused)))
 		r.dep.Log.Warn("feed items out of scope dropped: no site rule allows their host and port",
 			"feed_url", f.URL(), "count", len(refused), "first", refused[0])
 	}
@@ -193,21 +190,15 @@ func (r *Runner) scope(f *feed.Feed, items []feed.Item, sum *Summary) []feed.Ite
 	return kept
 }
 
-// errUnreadableFeed: a feed or listing was fetched but could not be read.
-var errUnreadableFeed = errors.New("unreadable feed")
-
-// statusHeld is pollFeed's status for a feed another worker holds.
-const statusHeld = -1
-
 // PollFeed fetches a feed with its stored validators and returns its
-// items. status is 304 when the feed did not change (no items), -1 when
-// another worker holds the feed. The feed's new validators are stored
+// items (through feedpoll.Poller.Poll). status is 304 when the feed did
+// not change (no items), -1 when another worker holds the feed. The feed's new validators are stored
 // only by commit, to be called once every item is recorded in the store
 // (written, or failed and due for a retry): a worker killed in between
 // leaves the old validators, and the next poll lists the items again.
 // Poll returns the same and which of the feed's URLs answered.
 func (r *Runner) PollFeed(ctx context.Context, f *feed.Feed) (items []feed.Item, status int, commit func(context.Context) error, err error) {
-	p, err := r.pollFeed(ctx, f, false)
+	p, err := r.poller.Poll(ctx, f, false)
 	return p.Items, p.Status, p.Commit, err
 }
 
@@ -216,116 +207,5 @@ func (r *Runner) PollFeed(ctx context.Context, f *feed.Feed) (items []feed.Item,
 // redirected to and which URLs failed before it. Its error, when every
 // URL failed, is the first URL's, naming the others'.
 func (r *Runner) Poll(ctx context.Context, f *feed.Feed) (FeedPoll, error) {
-	return r.pollFeed(ctx, f, false)
-}
-
-func (r *Runner) pollFeed(ctx context.Context, f *feed.Feed, onlyDue bool) (FeedPoll, error) {
-	st, ok, err := r.dep.States.ClaimFeed(ctx, f.URL(), r.now())
-	if err != nil {
-		return FeedPoll{}, fmt.Errorf("claim feed %s: %w", f.URL(), err)
-	}
-	if !ok {
-		return FeedPoll{Status: statusHeld}, nil
-	}
-	now := r.now()
-	if onlyDue && now.Before(st.NextPoll) {
-		if err := r.dep.States.ReleaseFeed(ctx, f.URL(), st); err != nil {
-			return FeedPoll{}, fmt.Errorf("release feed %s: %w", f.URL(), err)
-		}
-		return FeedPoll{}, nil
-	}
-	st.LastPoll = now
-	st.NextPoll = now.Add(jitter(f.Interval()))
-	poll, answer, err := r.fetchFeed(ctx, f, st)
-	var (
-		resp   *fetch.Response
-		items  []feed.Item
-		status int
-	)
-	if err == nil {
-		resp, items = answer.resp, poll.Items
-	}
-	if err != nil {
-		st.Failures++
-		st.LastError = err.Error()
-		var he *fetch.HTTPError
-		if errors.As(err, &he) && he.RetryAfter > 0 {
-			st.NextPoll = now.Add(r.serverWait(he.RetryAfter, "Retry-After", f.URL()))
-		}
-	} else {
-		status = resp.Status
-		st.Failures, st.LastError = 0, ""
-		// The feed says it will not change before then.
-		wait := maxAge(resp.CacheControl)
-		if !f.IsListing() {
-			wait = max(wait, feed.TTL(resp.Body))
-		}
-		if wait > f.Interval() {
-			st.NextPoll = now.Add(r.serverWait(wait, "Cache-Control max-age or ttl", f.URL()))
-		}
-	}
-	// Until its stories are recorded, the feed is due again after the
-	// takeover time: if this worker dies on the way, another polls it
-	// then instead of after the whole interval.
-	next := st.NextPoll
-	pending := err == nil && status != http.StatusNotModified && len(items) > 0
-	if pending && r.cfg.Lease > 0 {
-		st.NextPoll = now.Add(r.cfg.Lease)
-	}
-	if rerr := r.dep.States.ReleaseFeed(ctx, f.URL(), st); rerr != nil && err == nil {
-		err = fmt.Errorf("save feed state %s: %w", f.URL(), rerr)
-	}
-	if err != nil {
-		return poll, err
-	}
-	args := []any{"feed_url", f.URL(), "status", status, "items", len(items)}
-	if poll.URL != f.URL() {
-		args = append(args, "answered_url", poll.URL)
-	}
-	if poll.Pages > 1 {
-		args = append(args, "pages", poll.Pages)
-	}
-	r.dep.Log.Info("feed polled", args...)
-	if !pending && (status == http.StatusNotModified || (resp.ETag == st.ETag && resp.LastModified == st.LastModified)) {
-		return poll, nil
-	}
-	etag, lastModified := resp.ETag, resp.LastModified
-	poll.Commit = func(ctx context.Context) error {
-		cur, ok, err := r.dep.States.ClaimFeed(ctx, f.URL(), r.now())
-		if err != nil || !ok {
-			// Held by another worker: it keeps its own validators; ours
-			// are only an optimisation.
-			return err
-		}
-		cur.ETag, cur.LastModified = etag, lastModified
-		if cur.LastPoll.Equal(now) || cur.NextPoll.Before(next) {
-			cur.NextPoll = next
-		}
-		if err := r.dep.States.ReleaseFeed(ctx, f.URL(), cur); err != nil {
-			return fmt.Errorf("save feed state %s: %w", f.URL(), err)
-		}
-		return nil
-	}
-	return poll, nil
-}
-
-// jitter spreads polls of many feeds and workers: d ± 10%.
-func jitter(d time.Duration) time.Duration {
-	if d <= 0 {
-		return d
-	}
-	return d - d/10 + time.Duration(rand.Int64N(int64(d/5)+1))
-}
-
-// maxAge reads max-age from a Cache-Control header; 0 when absent.
-func maxAge(cc string) time.Duration {
-	for _, part := range strings.Split(cc, ",") {
-		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
-		if ok && strings.EqualFold(k, "max-age") {
-			if n, err := strconv.Atoi(strings.Trim(v, `"`)); err == nil && n > 0 {
-				return time.Duration(n) * time.Second
-			}
-		}
-	}
-	return 0
+	return r.poller.Poll(ctx, f, false)
 }

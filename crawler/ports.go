@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/newsmd/newsmd/crawler/feedpoll"
 	"github.com/newsmd/newsmd/crawler/site"
 )
 
@@ -101,18 +102,10 @@ type Retries interface {
 	Due(ctx context.Context, now time.Time, limit int) ([]Key, error)
 }
 
-// FeedState is what is kept of a feed between polls.
-type FeedState struct {
-	ETag, LastModified string
-	LastPoll, NextPoll time.Time
-	Failures           int
-	LastError          string
-}
-
-// FeedStates keeps feeds' validators and schedule. ClaimFeed returns false
-// when another worker is polling the feed; ReleaseFeed's error wraps
-// ErrClaimLost when another worker took the feed over meanwhile.
-type FeedStates interface {
-	ClaimFeed(ctx context.Context, feedURL string, now time.Time) (FeedState, bool, error)
-	ReleaseFeed(ctx context.Context, feedURL string, st FeedState) error
-}
+// FeedState is what is kept of a feed between polls, and FeedStates keeps
+// it (claimed by one worker at a time): the ports of crawler/feedpoll,
+// which polls the feeds.
+type (
+	FeedState  = feedpoll.State
+	FeedStates = feedpoll.States
+)

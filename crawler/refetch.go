@@ -73,7 +73,7 @@ func (r *Runner) refetch(ctx context.Context) (Summary, error) {
 			for k := range work {
 				rewritten, err := r.refetchStory(ctx, k)
 				if errors.Is(err, ErrClaimLost) {
-					r.dep.Metrics.add("newsmd_claims_lost_total", 1, "kind", "story")
+					r.dep.Metrics.Add("newsmd_claims_lost_total", 1, "kind", "story")
 					r.dep.Log.Warn("story taken over by another worker; left to it", "article_url", k.URL, "error", err,
 						"hint", "the re-fetch took longer than crawl.lease; raise crawl.lease if this repeats")
 					err = nil
@@ -141,7 +141,7 @@ func (r *Runner) refetchStory(ctx context.Context, k Key) (bool, error) {
 		}
 		err = fmt.Errorf("%s: %w", reason, ferr)
 	}
-	r.dep.Metrics.add("newsmd_truncated_refetched_total", 1, "result", refetchFailed)
+	r.dep.Metrics.Add("newsmd_truncated_refetched_total", 1, "result", refetchFailed)
 	r.dep.Log.Info("re-fetch of a truncated post failed; the post is kept", "article_url", k.URL, "refetch", done,
 		"error", err, "next_refetch", timeOrNever(next))
 	return false, r.keep(ctx, k, next)
@@ -153,14 +153,14 @@ func (r *Runner) rewrite(ctx context.Context, k Key, claim Claim, article conver
 	done := claim.Refetches + 1
 	post, err := r.dep.Converter.Render(article)
 	if err != nil {
-		r.dep.Metrics.add("newsmd_truncated_refetched_total", 1, "result", refetchFailed)
+		r.dep.Metrics.Add("newsmd_truncated_refetched_total", 1, "result", refetchFailed)
 		r.dep.Log.Info("re-fetched copy of a truncated post could not be rendered; the post is kept", "article_url", k.URL,
 			"refetch", done, "error", err, "next_refetch", timeOrNever(next))
 		return false, r.keep(ctx, k, next)
 	}
 	longer := claim.PostSize >= 0 && int64(len(post.Content)) > claim.PostSize
 	if article.Truncated && !longer {
-		r.dep.Metrics.add("newsmd_truncated_refetched_total", 1, "result", refetchUnchanged)
+		r.dep.Metrics.Add("newsmd_truncated_refetched_total", 1, "result", refetchUnchanged)
 		if next.IsZero() {
 			r.dep.Log.Info("truncated post still cut short after its last re-fetch; left as it is", "article_url", k.URL,
 				"refetches", done)
@@ -189,7 +189,7 @@ func (r *Runner) rewrite(ctx context.Context, k Key, claim Claim, article conver
 	if article.Truncated {
 		result = refetchLonger
 	}
-	r.dep.Metrics.add("newsmd_truncated_refetched_total", 1, "result", result)
+	r.dep.Metrics.Add("newsmd_truncated_refetched_total", 1, "result", result)
 	r.dep.Log.Info("truncated post rewritten", "article_url", k.URL, "path", path, "result", result, "refetch", done)
 	return true, nil
 }

@@ -181,12 +181,14 @@ func TestRefetchRunner(t *testing.T) {
 		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, // the test server's own certificate
 	})
 	mem := newMemRefetches()
-	r.dep.Claims, r.dep.States, r.dep.Failures, r.dep.Refetches = mem, mem, mem, mem
-	r.cfg.RefetchTruncatedAfter, r.cfg.RefetchTruncatedTimes = 24*time.Hour, 4
+	d, cfg := r.dep, r.cfg
+	d.Claims, d.States, d.Failures, d.Refetches = mem, mem, mem, mem
+	cfg.RefetchTruncatedAfter, cfg.RefetchTruncatedTimes = 24*time.Hour, 4
 	metrics := &Metrics{}
-	r.dep.Metrics = metrics
+	d.Metrics = metrics
 	var logs strings.Builder
-	r.dep.Log = slog.New(slog.NewTextHandler(&logs, nil))
+	d.Log = slog.New(slog.NewTextHandler(&logs, nil))
+	r = New(cfg, d)
 	once := func(at time.Duration) Summary {
 		t.Helper()
 		saved := *now

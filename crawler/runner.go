@@ -8,8 +8,10 @@ import (
 
 	"github.com/newsmd/newsmd/converter"
 	"github.com/newsmd/newsmd/crawler/feed"
+	"github.com/newsmd/newsmd/crawler/feedpoll"
 	"github.com/newsmd/newsmd/crawler/fetch"
 	"github.com/newsmd/newsmd/crawler/site"
+	"github.com/newsmd/newsmd/crawler/watch"
 	"github.com/newsmd/newsmd/internal/config"
 )
 
@@ -60,6 +62,31 @@ type Deps struct {
 	Refetches Refetches
 }
 
+// FeedPoll is what one poll of a feed found, and FailedURL a feed URL
+// that did not answer it: see crawler/feedpoll.
+type (
+	FeedPoll  = feedpoll.Poll
+	FailedURL = feedpoll.FailedURL
+)
+
+// What the runner reports, kept in crawler/watch: the metrics, and each
+// story's outcome and the run's summary.
+type (
+	Metrics = watch.Metrics
+	Outcome = watch.Outcome
+	Result  = watch.Result
+	Summary = watch.Summary
+)
+
+// Outcomes of a story.
+const (
+	Written   = watch.Written
+	Duplicate = watch.Duplicate
+	Elsewhere = watch.Elsewhere
+	Waiting   = watch.Waiting
+	Failed    = watch.Failed
+)
+
 // Runner polls feeds and turns their new stories into posts. It is the one
 // code path of once, run and backfill.
 type Runner struct {
@@ -67,8 +94,8 @@ type Runner struct {
 	dep Deps
 
 	lastCycle atomic.Int64 // Unix nanoseconds of Run's last finished cycle
-	alarm     alarms
-	mem       feedMemory // which URL of each feed answered (feedurls.go)
+	alarms    *watch.Alarms
+	poller    *feedpoll.Poller
 }
 
 // New returns the runner of cfg working with d.
@@ -80,7 +107,9 @@ func New(cfg Config, d Deps) *Runner {
 		d.Now = time.Now
 	}
 	r := &Runner{cfg: cfg, dep: d}
-	r.register()
+	r.alarms = watch.NewAlarms(d.Metrics, d.Log, d.Sites, d.Feeds)
+	r.poller = feedpoll.New(feedpoll.Config{Lease: cfg.Lease}, feedpoll.Deps{Fetcher: d.Fetcher, Sites: d.Sites,
+		States: d.States, Log: d.Log, Now: d.Now, Wait: r.serverWait})
 	return r
 }
 
@@ -121,7 +150,7 @@ func (r *Runner) Run(ctx context.Context) error {
 		}
 		now := r.now()
 		r.lastCycle.Store(now.UnixNano())
-		r.dep.Metrics.setLastCycle(now)
+		r.dep.Metrics.SetLastCycle(now)
 		select {
 		case <-ctx.Done():
 			return nil

@@ -368,16 +368,18 @@ func TestClaimLostStopsNothing(t *testing.T) {
 	}))
 	t.Cleanup(pages.Close)
 	r.dep.Fetcher.SetBaseTransport(rewriteTransport{to: pages.URL, base: http.DefaultTransport})
+	d := r.dep
 	metrics := &Metrics{}
-	r.dep.Metrics = metrics
+	d.Metrics = metrics
 	var logs strings.Builder
-	r.dep.Log = slog.New(slog.NewTextHandler(&logs, nil))
+	d.Log = slog.New(slog.NewTextHandler(&logs, nil))
 
 	// The first poll's state is saved; the lease on the feed is lost
 	// while its stories are processed, so saving its validators fails.
 	feedURL := srv.URL + "/rss"
 	states := &loseFeedAfterPoll{memClaims: mem, feedURL: feedURL}
-	r.dep.States = states
+	d.States = states
+	r = New(r.cfg, d)
 	mem.lost[base+"1"], mem.lost[base+"2"] = true, true
 
 	sum, err := r.Once(t.Context())

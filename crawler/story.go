@@ -13,6 +13,7 @@ import (
 	"github.com/newsmd/newsmd/crawler/feed"
 	"github.com/newsmd/newsmd/crawler/fetch"
 	"github.com/newsmd/newsmd/crawler/site"
+	"github.com/newsmd/newsmd/crawler/watch"
 )
 
 // Process turns stories into posts, each exactly once across workers and
@@ -53,7 +54,7 @@ func (r *Runner) Process(ctx context.Context, items []feed.Item, force bool) (Su
 					fatal = err
 				}
 				if res.Outcome != "" {
-					sum.add(res)
+					sum.Add(res)
 					if res.Outcome != Duplicate {
 						sum.New++
 					}
@@ -102,7 +103,7 @@ func (r *Runner) Identify(raw string) (Key, *site.Site, error) {
 func (r *Runner) story(ctx context.Context, it feed.Item, force bool) (Result, error) {
 	res, err := r.claimAndWrite(ctx, it, force)
 	if errors.Is(err, ErrClaimLost) {
-		r.dep.Metrics.add("newsmd_claims_lost_total", 1, "kind", "story")
+		r.dep.Metrics.Add("newsmd_claims_lost_total", 1, "kind", "story")
 		r.dep.Log.Warn("story taken over by another worker; left to it", "article_url", res.URL, "error", err,
 			"hint", "the story took longer than crawl.lease; raise crawl.lease if this repeats")
 		return Result{URL: res.URL, Outcome: Elsewhere}, nil
@@ -127,7 +128,7 @@ func (r *Runner) claimAndWrite(ctx context.Context, it feed.Item, force bool) (R
 	switch claim.Status {
 	case Done:
 		res.Outcome = Duplicate
-		r.dep.Metrics.add("newsmd_articles_duplicate_total", 1)
+		r.dep.Metrics.Add("newsmd_articles_duplicate_total", 1)
 		return res, nil
 	case HeldElsewhere:
 		res.Outcome = Elsewhere
@@ -161,7 +162,7 @@ func (r *Runner) claimAndWrite(ctx context.Context, it feed.Item, force bool) (R
 		permanent = givenUp
 	}
 	res.Outcome, res.Reason, res.Err = Failed, reason, err
-	r.dep.Metrics.add("newsmd_article_failures_total", 1, "reason", reason)
+	r.dep.Metrics.Add("newsmd_article_failures_total", 1, "reason", reason)
 	retryAt := r.retryAt(err, attempts, k.URL)
 	if ferr := r.dep.Claims.Fail(ctx, k, reason+": "+err.Error(), permanent, retryAt); ferr != nil {
 		return res, fmt.Errorf("record failure of %s: %w", k.URL, ferr)
@@ -180,7 +181,7 @@ func (r *Runner) publish(ctx context.Context, k Key, article converter.Article, 
 	post, err := r.dep.Converter.Render(article)
 	if err != nil {
 		res.Outcome, res.Reason, res.Err = Failed, "render", err
-		r.dep.Metrics.add("newsmd_article_failures_total", 1, "reason", "render")
+		r.dep.Metrics.Add("newsmd_article_failures_total", 1, "reason", "render")
 		if ferr := r.dep.Claims.Fail(ctx, k, "render: "+err.Error(), true, time.Time{}); ferr != nil {
 			return res, fmt.Errorf("record failure of %s: %w", k.URL, ferr)
 		}
@@ -199,9 +200,10 @@ func (r *Runner) publish(ctx context.Context, k Key, article converter.Article, 
 		}
 		return res, fmt.Errorf("write %s: %w", k.URL, err)
 	}
-	res.Outcome, res.Path, res.Extractor = Written, path, extractorLabel(article.Extractor)
-	r.articleWritten(k, article)
-	r.dep.Metrics.observe("newsmd_publication_lag_seconds", lagBuckets, r.now().Sub(article.Published).Seconds())
+	res.Outcome, res.Path, res.Extractor = Written, path, watch.ExtractorLabel(article.Extractor)
+	_, rules, _ := r.Identify(k.URL)
+	r.alarms.ArticleWritten(k.URL, rules, article)
+	r.dep.Metrics.ObserveLag(r.now().Sub(article.Published))
 	r.dep.Log.Info("article written", "article_url", k.URL, "path", path, "extractor", article.Extractor,
 		"duration", r.now().Sub(start), "lag", r.now().Sub(article.Published))
 	return res, nil
@@ -228,7 +230,7 @@ func (r *Runner) giveUp(ctx context.Context, k Key, it feed.Item, rules *site.Si
 		return Result{}, false, false, nil
 	}
 	if exhausted && !permanent {
-		r.dep.Metrics.add("newsmd_articles_given_up_total", 1, "reason", reason)
+		r.dep.Metrics.Add("newsmd_articles_given_up_total", 1, "reason", reason)
 	}
 	var copyItem feed.Item
 	if len(kept) > 0 && json.Unmarshal(kept, &copyItem) == nil {
@@ -294,7 +296,7 @@ func (r *Runner) retryAt(err error, attempts int, u string) time.Time {
 func (r *Runner) article(ctx context.Context, it feed.Item, rules *site.Site) (converter.Article, string, bool, error) {
 	start := time.Now()
 	resp, err := r.dep.Fetcher.Get(ctx, it.URL, fetch.Conditional{})
-	r.dep.Metrics.observe("newsmd_fetch_duration_seconds", latencyBuckets, time.Since(start).Seconds())
+	r.dep.Metrics.ObserveFetch(time.Since(start))
 	var a converter.Article
 	if err == nil {
 		a, err = site.Extract(resp.Body, resp.URL, r.dep.Sites)

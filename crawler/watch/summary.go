@@ -1,4 +1,4 @@
-package crawler
+package watch
 
 import (
 	"cmp"
@@ -26,7 +26,7 @@ type Result struct {
 	URL     string
 	Outcome Outcome
 	Path    string
-	Reason  string // for Failed: a short, stable reason ("http_404", "timeout", "extract"); see classify
+	Reason  string // for Failed: a short, stable reason ("http_404", "timeout", "extract"); see crawler's classify
 	Err     error
 	// Extractor is what extracted a Written story: the site's layout
 	// ("zaobao/hk"), "generic" or "feed".
@@ -50,7 +50,8 @@ type Summary struct {
 	Rewritten int
 }
 
-func (s *Summary) add(r Result) {
+// Add counts story result r.
+func (s *Summary) Add(r Result) {
 	switch r.Outcome {
 	case Written:
 		s.Written++
@@ -73,8 +74,8 @@ func (s *Summary) add(r Result) {
 	}
 }
 
-// merge adds the story counts of o to s.
-func (s *Summary) merge(o Summary) {
+// Merge adds the story counts of o to s.
+func (s *Summary) Merge(o Summary) {
 	s.New += o.New
 	s.Written += o.Written
 	s.Duplicate += o.Duplicate

@@ -1,4 +1,4 @@
-package crawler
+package watch
 
 import (
 	"fmt"
@@ -33,7 +33,8 @@ var (
 	lagBuckets     = []float64{60, 300, 900, 1800, 3600, 3 * 3600, 12 * 3600, 86400, 7 * 86400}
 )
 
-func (m *Metrics) add(name string, v float64, labels ...string) {
+// Add adds v to a counter; labels are name, value pairs.
+func (m *Metrics) Add(name string, v float64, labels ...string) {
 	if m == nil {
 		return
 	}
@@ -46,8 +47,8 @@ func (m *Metrics) add(name string, v float64, labels ...string) {
 	m.counters[key] += v
 }
 
-// set sets a gauge.
-func (m *Metrics) set(name string, v float64, labels ...string) {
+// Set sets a gauge; labels are name, value pairs.
+func (m *Metrics) Set(name string, v float64, labels ...string) {
 	if m == nil {
 		return
 	}
@@ -58,6 +59,18 @@ func (m *Metrics) set(name string, v float64, labels ...string) {
 		m.counters = map[string]float64{}
 	}
 	m.counters[key] = v
+}
+
+// ObserveFetch records the time to fetch an article page, retries
+// included.
+func (m *Metrics) ObserveFetch(d time.Duration) {
+	m.observe("newsmd_fetch_duration_seconds", latencyBuckets, d.Seconds())
+}
+
+// ObserveLag records the time from a story's publication to its post
+// being written.
+func (m *Metrics) ObserveLag(d time.Duration) {
+	m.observe("newsmd_publication_lag_seconds", lagBuckets, d.Seconds())
 }
 
 func (m *Metrics) observe(name string, buckets []float64, v float64) {
@@ -153,7 +166,8 @@ func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
 	return int64(n), err
 }
 
-func (m *Metrics) setLastCycle(t time.Time) {
+// SetLastCycle records when the scheduler last finished a cycle.
+func (m *Metrics) SetLastCycle(t time.Time) {
 	if m == nil {
 		return
 	}
