@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -108,7 +107,11 @@ func (c *Converter) frontMatter(a Article, base *url.URL, title string, noLiquid
 				add(e, str(cap))
 			}
 		case "truncated":
-			add(e, plain(strconv.FormatBool(a.Truncated), "!!bool"))
+			// Written on the posts a paywall cut short only: like the
+			// other extras, absent means there is nothing to say.
+			if a.Truncated {
+				add(e, plain("true", "!!bool"))
+			}
 		}
 	}
 	if noLiquid {

@@ -301,8 +301,8 @@ func TestRenderFrontMatterKeys(t *testing.T) {
 		{"an extra listed twice is written once", func(o *converter.Options) {
 			o.Extra = []string{"story_id", "section", "story_id"}
 		}, full, append(slices.Clone(jekyll), "story_id", "section")},
-		{"empty extras left out, truncated always written", func(o *converter.Options) { o.Extra = converter.ExtraFields },
-			bare, append(slices.Clone(jekyll), "truncated")},
+		{"empty extras left out, truncated only when true", func(o *converter.Options) { o.Extra = converter.ExtraFields },
+			bare, jekyll},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
