@@ -49,9 +49,66 @@ type feedCheck struct {
 	Items   int    `json:"items"`
 	InScope int    `json:"in_scope"`
 	// OutOfScope is the first item no site rule allows, if any.
-	OutOfScope string      `json:"out_of_scope,omitempty"`
-	Story      *storyCheck `json:"story,omitempty"`
-	Problems   []problem   `json:"problems,omitempty"`
+	OutOfScope string `json:"out_of_scope,omitempty"`
+	// URLs are the feed's addresses as they were tried, in order (the
+	// first page of each); URL is the one that answered, else the first.
+	URLs []urlCheck `json:"urls,omitempty"`
+	// Notes are what works but deserves a config edit (a fallback URL
+	// answered, a redirect).
+	Notes    []string    `json:"notes,omitempty"`
+	Story    *storyCheck `json:"story,omitempty"`
+	Problems []problem   `json:"problems,omitempty"`
+}
+
+// urlCheck is one address of a feed, asked once.
+type urlCheck struct {
+	URL    string `json:"url"`
+	Status int    `json:"status,omitempty"`
+	// Location is where the address redirected to, if it did.
+	Location string `json:"location,omitempty"`
+	Items    int    `json:"items"`
+	Error    string `json:"error,omitempty"`
+	err      error
+}
+
+// short is the error of the address, short: "HTTP 404 Not Found".
+func (u urlCheck) short() string {
+	if u.err == nil {
+		return u.Error
+	}
+	return shortError(u.err)
+}
+
+// readFeedURL fetches u, the first page of one of f's URLs, and reads its
+// items: the status, and the final address when it redirected.
+func (d *doctor) readFeedURL(ctx context.Context, f *feed.Feed, u string) ([]feed.Item, int, string, error) {
+	resp, err := d.fetcher.Get(ctx, u, fetch.Conditional{})
+	if err != nil {
+		return nil, statusOf(err), "", err
+	}
+	location := ""
+	if resp.URL != u {
+		location = resp.URL
+	}
+	items, _, err := f.Items(resp.Body, resp.URL)
+	return items, resp.Status, location, err
+}
+
+// otherURLs says how the feed's other URLs fared, for a feed none of
+// whose URLs answered.
+func (d *doctor) otherURLs(c *feedCheck) string {
+	var parts []string
+	for _, u := range c.URLs[1:] {
+		what := u.short()
+		if what == "" {
+			what = "no items"
+		}
+		parts = append(parts, u.URL+": "+what)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (and " + strings.Join(parts, "; ") + ")"
 }
 
 // storyCheck is one story page: its fetch and its extraction.
@@ -163,33 +220,57 @@ type doctor struct {
 	fetcher *fetch.Client
 }
 
-// feed polls f once, unconditionally, and checks its newest story.
+// feed polls f once, unconditionally, and checks its newest story. The
+// feed's URLs are tried in order, as a poll tries them: the first whose
+// first page lists items answers, and the URLs after it are not asked.
 func (d *doctor) feed(ctx context.Context, f *feed.Feed) *feedCheck {
-	c := &feedCheck{Name: f.Name(), Type: f.Type(), URL: f.URL()}
+	c := &feedCheck{Name: f.Name(), Type: f.Type(), URL: f.PageURLs(f.URL())[0]}
 	key := d.feedKey(f.Name())
-	resp, err := d.fetcher.Get(ctx, f.URL(), fetch.Conditional{})
-	if err != nil {
-		c.Status, c.Error = statusOf(err), err.Error()
-		c.problem("feed unreachable: "+shortError(err), "open "+f.URL()+" in a browser; if the site moved the feed, fix "+key+".url (or remove the feed)")
-		return c
-	}
-	c.Status = resp.Status
-	items, _, err := f.Items(resp.Body, resp.URL)
-	if err != nil {
-		c.Error = err.Error()
-		fix := key + ".type: the document is not a " + f.Type() + " any more"
-		if f.Type() == feed.TypeListing {
-			fix = key + ".links: no selector finds story links on the page any more"
+	var items []feed.Item
+	for i, u := range f.URLs() {
+		uc := urlCheck{URL: f.PageURLs(u)[0]}
+		its, status, location, err := d.readFeedURL(ctx, f, uc.URL)
+		uc.Status, uc.Location, uc.Items = status, location, len(its)
+		if err != nil {
+			uc.Error, uc.err = err.Error(), err
 		}
-		c.problem("feed unreadable: "+err.Error(), fix)
-		return c
+		c.URLs = append(c.URLs, uc)
+		if err == nil && len(its) > 0 {
+			items, c.URL, c.Status, c.Error = its, uc.URL, status, ""
+			if i > 0 {
+				c.Notes = append(c.Notes, fmt.Sprintf("answered by URL %d of %d (%s), the URLs before it did not: if they are gone for good, take them out of %s.urls", i+1, len(f.URLs()), uc.URL, key))
+			}
+			if location != "" {
+				c.Notes = append(c.Notes, fmt.Sprintf("%s redirects to %s: put the new address in %s.urls", uc.URL, location, key))
+			}
+			break
+		}
+		if i == 0 {
+			c.Status, c.Error = status, uc.Error
+		}
+	}
+	if items == nil {
+		first := c.URLs[0]
+		if first.Error != "" && first.Items == 0 && (first.Status == 0 || first.Status >= 300) {
+			c.problem("feed unreachable: "+first.short()+d.otherURLs(c),
+				"open "+first.URL+" in a browser; if the site moved the feed, fix "+key+".urls (or remove the feed)")
+			return c
+		}
+		if first.Error != "" {
+			fix := key + ".type: the document is not a " + f.Type() + " any more"
+			if f.Type() == feed.TypeListing {
+				fix = key + ".links: no selector finds story links on the page any more"
+			}
+			c.problem("feed unreadable: "+first.Error+d.otherURLs(c), fix)
+			return c
+		}
 	}
 	c.Items = len(items)
 	items, c.OutOfScope = d.inScope(f, items)
 	c.InScope = len(items)
 	switch {
 	case c.Items == 0:
-		fix := "open " + f.URL() + " in a browser: if the site renamed or moved the section, fix " + key + ".url"
+		fix := "open " + c.URL + " in a browser: if the site renamed or moved the section, fix " + key + ".urls"
 		if f.Type() == feed.TypeListing {
 			fix = key + ".links: no selector matches the listing's story links any more"
 		}

@@ -19,11 +19,18 @@ func printReport(w io.Writer, rep *doctorReport) {
 		fmt.Fprintln(w)
 		if c.Name != "" {
 			fmt.Fprintf(w, "feed %s (%s) %s\n", c.Name, c.Type, c.URL)
+			if len(c.URLs) > 1 {
+				for i, u := range c.URLs {
+					fmt.Fprintf(w, "  url %-8d %s: %s\n", i+1, u.URL, u.describe())
+				}
+			}
 			switch {
-			case c.Error != "" && c.Status != 0:
+			case c.Error != "" && c.Status >= 300:
 				fmt.Fprintf(w, "  reachable    no: HTTP %d\n", c.Status)
-			case c.Error != "" && c.Items == 0 && c.Status == 0:
+			case c.Error != "" && c.Status == 0:
 				fmt.Fprintf(w, "  reachable    no: %s\n", c.Error)
+			case c.Error != "":
+				fmt.Fprintf(w, "  reachable    yes: HTTP %d, but unreadable: %s\n", c.Status, c.Error)
 			default:
 				fmt.Fprintf(w, "  reachable    yes: HTTP %d\n", c.Status)
 				fmt.Fprintf(w, "  items        %d (%d in scope)\n", c.Items, c.InScope)
@@ -31,6 +38,9 @@ func printReport(w io.Writer, rep *doctorReport) {
 					fmt.Fprintf(w, "  dropped      %d that no site rule allows, the first %s\n", c.Items-c.InScope, c.OutOfScope)
 				}
 			}
+		}
+		for _, n := range c.Notes {
+			fmt.Fprintf(w, "  note         %s\n", n)
 		}
 		if s := c.Story; s != nil {
 			printStory(w, s)
@@ -169,4 +179,19 @@ func quote(v string, max int) string {
 		v = string([]rune(v)[:max]) + "…"
 	}
 	return `"` + v + `"`
+}
+
+// describe is how one address of a feed answered.
+func (u urlCheck) describe() string {
+	var what string
+	switch {
+	case u.Error != "":
+		what = u.short()
+	default:
+		what = fmt.Sprintf("HTTP %d, %d items", u.Status, u.Items)
+	}
+	if u.Location != "" {
+		what += " (redirected to " + u.Location + ")"
+	}
+	return what
 }

@@ -277,3 +277,54 @@ func TestDoctorUsage(t *testing.T) {
 		t.Errorf("doctor -h: exit %d, want 0 and the word read-only\n%s", code, errOut)
 	}
 }
+
+// TestDoctorFeedURLs: after the site moved /realtime/ to /news/, a feed
+// of the shipped shape (the old JSON listing, then the new section page)
+// and a feed of the old section page, which now redirects, are healthy:
+// doctor tries the URLs in order, as a poll does, and says which answered
+// and what to change in the config. A feed none of whose URLs answers
+// names them all.
+func TestDoctorFeedURLs(t *testing.T) {
+	site := fakesite.New(fakesite.Stories(8, time.Date(2026, 7, 28, 6, 0, 0, 0, time.UTC)))
+	defer site.Close()
+	site.Restructure()
+	dir := t.TempDir()
+	c := config.Default()
+	readYAMLConfig(t, e2eConfig(t, site, dir), c)
+	shipped := config.Default().Feeds[0]
+	moved := shipped
+	moved.Name = "moved"
+	moved.URLs = []string{
+		site.URL() + "/_plat/api/v2/page-content/realtime/china?page={page}",
+		site.NewsListingURL("china"),
+	}
+	old := yamlFeed("old-page", "listing", site.ListingURL("china"))
+	old.Links = shipped.Links
+	dead := yamlFeed("dead", "listing", site.URL()+"/realtime/gone?page={page}")
+	dead.URLs = []string{site.URL() + "/news/gone"}
+	dead.Links = shipped.Links
+	c.Feeds = []config.Feed{moved, old, dead}
+	cfg := writeYAMLConfig(t, c, dir)
+
+	code, out, errOut := run1(t, "doctor", "--config", cfg)
+	if code != 1 {
+		t.Fatalf("doctor: exit %d, want 1 (the dead feed)\n%s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{
+		"feed moved (listing) " + site.NewsListingURL("china"),
+		"url 1 " + site.URL() + "/_plat/api/v2/page-content/realtime/china?page=0: HTTP 404 Not Found",
+		"url 2 " + site.NewsListingURL("china") + ": HTTP 200",
+		"note answered by URL 2 of 2 (" + site.NewsListingURL("china") + ")",
+		"verdict OK: feed moved",
+		"note " + site.ListingURL("china") + " redirects to " + site.NewsListingURL("china") + ": put the new address in feeds[1].urls",
+		"verdict OK: feed old-page",
+		"verdict BROKEN: feed dead",
+		"feed unreachable: HTTP 404 Not Found (and " + site.URL() + "/news/gone: HTTP 404 Not Found)",
+		"overall: BROKEN (2 of 3 healthy)",
+	} {
+		if !reportHas(out, want) {
+			t.Errorf("the report lacks %q:\n%s", want, out)
+		}
+	}
+	noStateWritten(t, dir)
+}

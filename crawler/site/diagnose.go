@@ -83,7 +83,7 @@ type Field struct {
 func (f Field) Missing() bool { return f.Source == "" }
 
 // DiagnosedFields are the fields a Diagnosis reports, in its order.
-var DiagnosedFields = []string{"title", "published", "modified", "author", "keywords", "section", "image", "image_caption", "body"}
+var DiagnosedFields = []string{"title", "published", "modified", "author", "keywords", "section", "image", "image_caption", "images", "body"}
 
 // Missing are the names of the fields without a value.
 func (d *Diagnosis) Missing() []string {
@@ -259,7 +259,23 @@ func (s *Site) explain(t *tree, u *url.URL, l layout, a converter.Article) []Fie
 		}
 		return "", false
 	})
-	return append(fields, image, caption, body)
+	return append(fields, image, caption, imagesField(l, a), body)
+}
+
+// imagesField tells how many images the layout's images: rules gave
+// (every rule's images are kept, merged), with the rules as its source.
+func imagesField(l layout, a converter.Article) Field {
+	f := Field{Name: "images"}
+	var rules []string
+	for _, r := range l.images {
+		rules = append(rules, r.from.raw)
+	}
+	if len(a.Images) == 0 {
+		f.Tried = rules
+		return f
+	}
+	f.Source, f.Value = "images: "+strings.Join(rules, ", "), plural(len(a.Images), "image")
+	return f
 }
 
 // lacks are the required fields without a source in fields.
@@ -283,7 +299,11 @@ func explainGeneric(a converter.Article) []Field {
 	if !a.Modified.IsZero() {
 		modified = a.Modified.Format(time.RFC3339)
 	}
-	values := []string{a.Title, published, modified, a.Author, strings.Join(a.Keywords, ", "), a.Section, a.Image.URL, a.Image.Caption, bodySize(a.Body)}
+	images := ""
+	if len(a.Images) > 0 {
+		images = plural(len(a.Images), "image")
+	}
+	values := []string{a.Title, published, modified, a.Author, strings.Join(a.Keywords, ", "), a.Section, a.Image.URL, a.Image.Caption, images, bodySize(a.Body)}
 	fields := make([]Field, len(DiagnosedFields))
 	for i, name := range DiagnosedFields {
 		fields[i] = Field{Name: name, Value: values[i]}

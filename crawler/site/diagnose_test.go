@@ -1,6 +1,7 @@
 package site
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -29,7 +30,18 @@ func articleFields(a converter.Article) map[string]string {
 		"section":       a.Section,
 		"image":         a.Image.URL,
 		"image_caption": a.Image.Caption,
+		"images":        imageCount(a),
 	}
+}
+
+func imageCount(a converter.Article) string {
+	switch len(a.Images) {
+	case 0:
+		return ""
+	case 1:
+		return "1 image"
+	}
+	return fmt.Sprintf("%d images", len(a.Images))
 }
 
 // TestDiagnoseAgreesWithExtract: on every test page, Diagnose names the
