@@ -62,53 +62,23 @@ func (r *Runner) refetch(ctx context.Context) (Summary, error) {
 	if err != nil {
 		return sum, fmt.Errorf("list re-fetches: %w", err)
 	}
-	var (
-		mu    sync.Mutex
-		fatal error
-		wg    sync.WaitGroup
-		work  = make(chan Key)
-	)
-	for range max(r.cfg.Workers, 1) {
-		wg.Go(func() {
-			for k := range work {
-				rewritten, err := r.refetchStory(ctx, k)
-				if errors.Is(err, ErrClaimLost) {
-					r.dep.Metrics.Add("newsmd_claims_lost_total", 1, "kind", "story")
-					r.dep.Log.Warn("story taken over by another worker; left to it", "article_url", k.URL, "error", err,
-						"hint", "the re-fetch took longer than crawl.lease; raise crawl.lease if this repeats")
-					err = nil
-				}
-				mu.Lock()
-				if err != nil && fatal == nil {
-					fatal = err
-				}
-				if rewritten {
-					sum.Rewritten++
-				}
-				mu.Unlock()
-			}
-		})
-	}
-keys:
-	for _, k := range keys {
-		mu.Lock()
-		stop := fatal != nil
-		mu.Unlock()
-		if stop {
-			break
+	var mu sync.Mutex
+	err = each(ctx, r.cfg.Workers, keys, func(k Key) error {
+		rewritten, err := r.refetchStory(ctx, k)
+		if errors.Is(err, ErrClaimLost) {
+			r.dep.Metrics.Add("newsmd_claims_lost_total", 1, "kind", "story")
+			r.dep.Log.Warn("story taken over by another worker; left to it", "article_url", k.URL, "error", err,
+				"hint", "the re-fetch took longer than crawl.lease; raise crawl.lease if this repeats")
+			err = nil
 		}
-		select {
-		case work <- k:
-		case <-ctx.Done():
-			break keys
+		if rewritten {
+			mu.Lock()
+			sum.Rewritten++
+			mu.Unlock()
 		}
-	}
-	close(work)
-	wg.Wait()
-	if fatal == nil && ctx.Err() != nil {
-		fatal = ctx.Err()
-	}
-	return sum, fatal
+		return err
+	})
+	return sum, err
 }
 
 // refetchStory re-fetches k's truncated post, when its claim is ours, and

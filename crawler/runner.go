@@ -3,6 +3,7 @@ package crawler
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -165,4 +166,50 @@ func (r *Runner) LastCycle() time.Time {
 		return time.Unix(0, n)
 	}
 	return time.Time{}
+}
+
+// each calls do on every item, workers at a time (at least one), handing
+// the items out in order. It stops handing them out at the first error do
+// returns (the store failing) or when ctx is done, waits for the calls
+// under way, and returns that first error, else ctx's.
+func each[T any](ctx context.Context, workers int, items []T, do func(T) error) error {
+	var (
+		mu    sync.Mutex
+		fatal error
+		wg    sync.WaitGroup
+		work  = make(chan T)
+	)
+	for range max(workers, 1) {
+		wg.Go(func() {
+			for it := range work {
+				if err := do(it); err != nil {
+					mu.Lock()
+					if fatal == nil {
+						fatal = err
+					}
+					mu.Unlock()
+				}
+			}
+		})
+	}
+hand:
+	for _, it := range items {
+		mu.Lock()
+		stop := fatal != nil
+		mu.Unlock()
+		if stop {
+			break
+		}
+		select {
+		case work <- it:
+		case <-ctx.Done():
+			break hand
+		}
+	}
+	close(work)
+	wg.Wait()
+	if fatal == nil && ctx.Err() != nil {
+		fatal = ctx.Err()
+	}
+	return fatal
 }

@@ -37,57 +37,28 @@ func (r *Runner) Process(ctx context.Context, items []feed.Item, force bool) (Su
 	}
 	items = unique
 	var (
-		sum     Summary
-		mu      sync.Mutex
-		done    int
-		fatal   error
-		wg      sync.WaitGroup
-		work    = make(chan feed.Item)
-		workers = max(r.cfg.Workers, 1)
+		sum  Summary
+		mu   sync.Mutex
+		done int
 	)
-	for range workers {
-		wg.Go(func() {
-			for it := range work {
-				res, err := r.story(ctx, it, force)
-				mu.Lock()
-				if err != nil && fatal == nil {
-					fatal = err
-				}
-				if res.Outcome != "" {
-					sum.Add(res)
-					if res.Outcome != Duplicate {
-						sum.New++
-					}
-				}
-				done++
-				if r.dep.Progress != nil {
-					r.dep.Progress(done, len(items), res)
-				}
-				mu.Unlock()
-			}
-		})
-	}
-feed:
-	for _, it := range items {
+	err := each(ctx, r.cfg.Workers, items, func(it feed.Item) error {
+		res, err := r.story(ctx, it, force)
 		mu.Lock()
-		stop := fatal != nil
-		mu.Unlock()
-		if stop {
-			break
+		defer mu.Unlock()
+		if res.Outcome != "" {
+			sum.Add(res)
+			if res.Outcome != Duplicate {
+				sum.New++
+			}
 		}
-		select {
-		case work <- it:
-		case <-ctx.Done():
-			break feed
+		done++
+		if r.dep.Progress != nil {
+			r.dep.Progress(done, len(items), res)
 		}
-	}
-	close(work)
-	wg.Wait()
+		return err
+	})
 	sum.Duplicate += dups
-	if fatal == nil && ctx.Err() != nil {
-		fatal = ctx.Err()
-	}
-	return sum, fatal
+	return sum, err
 }
 
 // Identify returns a story URL's key and the rules of its site (nil for
