@@ -166,7 +166,7 @@ func printFields(w io.Writer, indent string, fields []site.Field, dg *site.Diagn
 			continue
 		}
 		v := f.Value
-		if f.Name != "published" && f.Name != "modified" && f.Name != "body" {
+		if f.Name != "published" && f.Name != "modified" && f.Name != "body" && f.Name != "images" {
 			v = quote(v, 60)
 		}
 		fmt.Fprintf(w, "%s%-14s ← %-26s %s\n", indent, f.Name, f.Source, v)
