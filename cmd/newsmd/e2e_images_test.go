@@ -117,8 +117,8 @@ func fileOf(u string) string {
 // checkImagePost lists what is wrong in the post p of story st: an image
 // of the story missing, shown twice or not rewritten, an image the story
 // has not, the lead not first, a body image out of its place among the
-// paragraphs, another image before the end of the text, a caption missing
-// or shown twice, a paragraph missing or out of order, text past a
+// paragraphs, another image before the end of the text, a caption missing,
+// shown twice or not right after its image, a paragraph missing or out of order, text past a
 // paywall, a truncated key where it does not belong or missing where it
 // does.
 func checkImagePost(st fakesite.Story, p string) []string {
@@ -190,10 +190,22 @@ func checkImagePost(st fakesite.Story, p string) []string {
 			fail("paragraph %d is past the paywall, but the post has it", len(shown)+i+1)
 		}
 	}
-	for _, im := range st.Images {
-		if im.Caption != "" {
-			if n := strings.Count(text, im.Caption); n != 1 {
-				fail("caption %q shown %d times, want once", im.Caption, n)
+	for j, im := range st.Images {
+		if im.Caption == "" {
+			continue
+		}
+		if n := strings.Count(text, im.Caption); n != 1 {
+			fail("caption %q shown %d times, want once", im.Caption, n)
+		}
+		// The fake pages show no caption apart from its image: it
+		// follows the image, in italics.
+		if where := at[fileOf(im.URL)]; len(where) == 1 {
+			next := body[where[0]:]
+			if m := markdownImage.FindStringIndex(next); m != nil {
+				next = strings.TrimSpace(next[m[1]:])
+			}
+			if !strings.HasPrefix(next, "*"+im.Caption+"*") {
+				fail("image %d is not followed by its caption %q", j+1, im.Caption)
 			}
 		}
 	}
