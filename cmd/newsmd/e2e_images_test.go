@@ -232,3 +232,21 @@ func checkImagePost(st fakesite.Story, p string) []string {
 	}
 	return bad
 }
+
+// TestOnceImagesCaptionInParagraph: an image keeps its caption when the
+// caption's words also occur inside a paragraph (a story that quotes the
+// caption's sentence): the paragraph is not the caption.
+func TestOnceImagesCaptionInParagraph(t *testing.T) {
+	t.Skip("bug: converter.placeImages drops an image's caption when its text occurs anywhere in the body " +
+		"(strings.Contains over the whole body's compacted text), even inside a longer paragraph; " +
+		"markCaption then finds no element holding only the caption, so the image is shown with no caption at all")
+	stories := fakesite.ImageStories(2, time.Date(2025, 11, 18, 1, 0, 0, 0, time.UTC))
+	st := &stories[1] // two images: the lead, and one only in images[]
+	st.Images[1].After = 0
+	st.Images[1].Caption = "植田和男出席记者会。"
+	st.Paragraphs[2] = "第2则图片新闻的第3段。植田和男出席记者会。他说央行没有预设立场。"
+	_, problems := onceImages(t, stories, nil)
+	for _, p := range problems {
+		t.Error(p)
+	}
+}
