@@ -25,9 +25,17 @@ type Story struct {
 	Title      string
 	Author     string
 	Paragraphs []string
-	// Layout is "hk" (the HK layout, shuffled paragraphs) or "sg" (the SG
-	// 2024 layout with ld+json); "" is "sg".
+	// Layout is "hk" (the HK layout, shuffled paragraphs), "sg" (the SG
+	// 2024 layout with ld+json) or "hydration" (the SG 2025 page: the
+	// article is JSON in a hydration script); "" is "sg".
 	Layout string
+	// Images are the story's pictures, the lead first. Only the
+	// "hydration" layout shows them (the others show one image of their
+	// own making, as they always have).
+	Images []Image
+	// Paywalled cuts the body of a "hydration" page after
+	// PaywallParagraphs paragraphs and says so in its JSON.
+	Paywalled bool
 }
 
 // Path is the story's path on the site.
@@ -686,8 +694,11 @@ func JSONListing(stories []Story) string {
 // ArticleHTML is the story's page in its layout, with the site's noise
 // (scripts, ad slots, recommendation widgets, zero-width watermarks).
 func ArticleHTML(st Story) string {
-	if st.Layout == "hk" {
+	switch st.Layout {
+	case "hk":
 		return hkHTML(st)
+	case "hydration":
+		return hydrationHTML(st)
 	}
 	return sgHTML(st)
 }
