@@ -36,7 +36,7 @@ func figcaption(caption string) *html.Node {
 //   - the lead image, put on top of the body (leadOnTop is its key), is
 //     not shown again;
 //   - every other image is shown after the body, in a figure with its
-//     caption (unless the body already shows that text).
+//     caption (unless an element of the body shows that text alone).
 func placeImages(root *html.Node, base *url.URL, images []Image, leadOnTop string, rw *rewriter) {
 	if len(images) == 0 {
 		return
@@ -49,7 +49,10 @@ func placeImages(root *html.Node, base *url.URL, images []Image, leadOnTop strin
 			}
 		}
 	})
-	shown := compactText(textOf(root))
+	// The captions shown so far: by the body, in an element holding
+	// nothing else, or placed here. A caption's words inside a longer
+	// paragraph are story text and do not count.
+	shown := map[string]bool{}
 	done := map[string]bool{leadOnTop: true}
 	var gallery []*html.Node
 	for _, im := range images {
@@ -67,13 +70,14 @@ func placeImages(root *html.Node, base *url.URL, images []Image, leadOnTop strin
 			// still described.
 			setAttr(img, "alt", alt)
 		}
-		if c := compactText(caption); c == "" || strings.Contains(shown, c) {
-			if c != "" {
-				markCaption(root, c)
-			}
+		switch c := compactText(caption); {
+		case c == "" || shown[c]:
 			caption = ""
-		} else {
-			shown += c
+		case captionElement(root, c) != nil:
+			markCaption(root, c)
+			shown[c], caption = true, ""
+		default:
+			shown[c] = true
 		}
 		if img != nil {
 			if caption != "" {
@@ -95,12 +99,7 @@ func placeImages(root *html.Node, base *url.URL, images []Image, leadOnTop strin
 // as the other captions do (.figure-caption on SG 2026 pages is a div).
 // Elements holding an image, and figcaptions, are left alone.
 func markCaption(root *html.Node, c string) {
-	var found *html.Node
-	walk(root, func(n *html.Node) {
-		if found == nil && n != root && n.Type == html.ElementNode && compactText(textOf(n)) == c {
-			found = n
-		}
-	})
+	found := captionElement(root, c)
 	if found == nil {
 		return
 	}
@@ -118,6 +117,18 @@ func markCaption(root *html.Node, c string) {
 		return
 	}
 	found.Data, found.DataAtom, found.Attr = "figcaption", atom.Figcaption, nil
+}
+
+// captionElement is the first element of the body under root whose text
+// is the caption c (compactText) and nothing else, or nil.
+func captionElement(root *html.Node, c string) *html.Node {
+	var found *html.Node
+	walk(root, func(n *html.Node) {
+		if found == nil && n != root && n.Type == html.ElementNode && compactText(textOf(n)) == c {
+			found = n
+		}
+	})
+	return found
 }
 
 // figureOf is the figure under root that holds img, or nil.
