@@ -130,8 +130,13 @@ func pageURL(u string, page int) string {
 // Merge joins the items of a listing's pages, in page order, keeping the
 // first item of each URL (a story moving down the list while the pages
 // are read shows up twice). A later copy fills a title or time the first
-// lacks.
+// lacks. One page is returned as it is, so that a listing of 100,000
+// items is not copied (a listing's items are already without duplicates;
+// the runner drops a feed's duplicate stories anyway).
 func Merge(pages ...[]Item) []Item {
+	if len(pages) == 1 {
+		return pages[0]
+	}
 	var out []Item
 	index := map[string]int{}
 	for _, items := range pages {
