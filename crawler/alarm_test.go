@@ -418,3 +418,47 @@ func TestTruncatedCounted(t *testing.T) {
 		t.Errorf("truncated: got %v, want 2 (stories 3000000 and 3000002)", got)
 	}
 }
+
+// TestAlarmSiteWithoutLayouts: a site named by its hosts alone is read by
+// the generic extractor. Its stories are counted under its name as
+// "generic"; that is its rule, not a fallback: no fallback series, no
+// warning to fix layouts it does not have.
+func TestAlarmSiteWithoutLayouts(t *testing.T) {
+	z := &zaobaoSite{}
+	r, _, _, srv := testRunner(t, z, config.Feed{Name: "other", URL: "/rss"})
+	host := strings.TrimPrefix(srv.URL, "http://")
+	sites, errs := site.Compile("sites", []config.Site{{Name: "other", Title: "Other News", Hosts: []string{host}}})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	d := r.dep
+	d.Sites, d.Metrics = sites, &Metrics{}
+	logs := &lockedLog{}
+	d.Log = slog.New(slog.NewTextHandler(logs, nil))
+	r = New(r.cfg, d)
+	m := d.Metrics
+	if got := metric(t, m, `newsmd_articles_written_total{site="other",extractor="generic"}`); got != 0 {
+		t.Errorf("generic series before any poll: got %v, want 0", got)
+	}
+	if got := metric(t, m, `newsmd_generic_fallback_total{site="other"}`); got != -1 {
+		t.Errorf("fallback series of a site without layouts: got %v, want none (-1)", got)
+	}
+
+	z.set(stories(0, 3, "记者甲"), movedPage)
+	sum, err := r.Once(t.Context())
+	if err != nil || sum.Written != 3 {
+		t.Fatalf("once: %v, %v; want 3 written", sum, err)
+	}
+	if !strings.Contains(sum.String(), "; layouts: generic=3") {
+		t.Errorf("summary %q: want layouts: generic=3", sum)
+	}
+	if got := metric(t, m, `newsmd_articles_written_total{site="other",extractor="generic"}`); got != 3 {
+		t.Errorf("written by generic: got %v, want 3", got)
+	}
+	if got := metric(t, m, `newsmd_generic_fallback_total{site="other"}`); got != -1 {
+		t.Errorf("fallbacks: got %v, want no series", got)
+	}
+	if n := logs.count("level=WARN"); n != 0 {
+		t.Errorf("%d warnings, want none:\n%s", n, logs)
+	}
+}

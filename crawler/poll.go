@@ -143,6 +143,34 @@ func interleave(batches [][]feed.Item) []feed.Item {
 	}
 }
 
+// ErrUnnamedHost: no site entry or feed names a story URL's host.
+var ErrUnnamedHost = errors.New("no site or feed names this host")
+
+// InScope reports whether the story at raw, given by hand (backfill), may
+// be fetched, with the rule of scope over all the feeds: a site rule
+// allows its host and port (rules is that site), or it is on the host and
+// port of one of the feeds' URLs (rules is nil). Otherwise the error is
+// ErrUnnamedHost, site.ErrNoSiteRule (a site's host on a port it does not
+// allow) or site.ErrBadURL.
+func (r *Runner) InScope(raw string) (rules *site.Site, err error) {
+	_, rules, err = r.Identify(raw)
+	if err != nil || rules != nil {
+		return rules, err
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range r.dep.Feeds {
+		for _, fu := range f.URLs() {
+			if v, err := url.Parse(fu); err == nil && site.SameOrigin(u, v) {
+				return nil, nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("%s: %w", raw, ErrUnnamedHost)
+}
+
 // scope keeps the items of feed f that are stories newsmd may fetch and
 // write, newest first, at most FeedItems of them. An item is in scope
 // when a site rule allows its host and port (the rule of backfill), or,

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/newsmd/newsmd/crawler"
@@ -43,6 +45,7 @@ func runBackfill(ctx context.Context, m *Main, args []string) error {
 	runner := c.runner()
 	var items []feed.Item
 	refused := 0
+	var unnamed []string // hosts no site or feed names, in order
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
 	for n := 1; sc.Scan(); n++ {
@@ -50,14 +53,21 @@ func runBackfill(ctx context.Context, m *Main, args []string) error {
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		_, rules, err := runner.Identify(line)
+		// No fetching of arbitrary hosts: only those a site entry names
+		// (with layouts or not), and the feeds' own.
+		_, err := runner.InScope(line)
 		switch {
+		case errors.Is(err, crawler.ErrUnnamedHost):
+			u, _ := url.Parse(line) // InScope parsed it
+			// Subdomains match: rfi.fr covers www.rfi.fr.
+			host := strings.TrimPrefix(strings.ToLower(u.Host), "www.")
+			if !slices.Contains(unnamed, host) {
+				unnamed = append(unnamed, host)
+			}
+			fmt.Fprintf(m.Stderr, "newsmd: line %d: %s: no site or feed names host %s: add a sites entry with it to fetch its stories\n", n, line, u.Hostname())
+			refused++
 		case err != nil:
 			fmt.Fprintf(m.Stderr, "newsmd: line %d: %v\n", n, err)
-			refused++
-		case rules == nil:
-			// No fetching of arbitrary hosts: only what a site rule allows.
-			fmt.Fprintf(m.Stderr, "newsmd: line %d: %s: no site rule allows this host; add it to a site's hosts to fetch it\n", n, line)
 			refused++
 		default:
 			items = append(items, feed.Item{URL: line})
@@ -65,6 +75,16 @@ func runBackfill(ctx context.Context, m *Main, args []string) error {
 	}
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("backfill: read %s: %w", *file, err)
+	}
+	if len(unnamed) > 0 {
+		// The generic extractor reads a site's pages without layouts: its
+		// name and hosts are enough.
+		var b strings.Builder
+		for _, h := range unnamed {
+			name, _, _ := strings.Cut(h, ":")
+			fmt.Fprintf(&b, "\n  - name: %s\n    hosts: [%q]", name, h)
+		}
+		fmt.Fprintf(m.Stderr, "hint: to fetch them, add to the config file (see README, Adding another site):\nsites:%s\n", b.String())
 	}
 	sum, err := runner.Process(ctx, items, *force)
 	fmt.Fprintln(m.Stdout, sum)

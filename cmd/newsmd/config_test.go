@@ -191,3 +191,58 @@ sites:
 		}
 	}
 }
+
+// TestConfigSiteWithoutLayouts: a site given by its name and hosts alone
+// is valid, added after the shipped sites, which keep their layouts; a
+// feed may name it. Its mistakes are reported at their path, named by
+// the entry.
+func TestConfigSiteWithoutLayouts(t *testing.T) {
+	c, err := parseConfig(strings.NewReader(`
+feeds:
+  - name: rfi-cn
+    url: https://www.rfi.fr/cn/rss
+    site: rfi
+sites:
+  - name: rfi
+    hosts: [rfi.fr]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := config.Default()
+	if len(c.Sites) != len(d.Sites)+1 || c.Sites[0].Name != "zaobao" || len(c.Sites[0].Layouts) != len(d.Sites[0].Layouts) {
+		t.Fatalf("sites: got %d, want the %d shipped ones, with their layouts, and rfi", len(c.Sites), len(d.Sites))
+	}
+	if rfi := c.Sites[len(c.Sites)-1]; rfi.Name != "rfi" || len(rfi.Hosts) != 1 || len(rfi.Layouts) != 0 {
+		t.Errorf("got %+v, want rfi with its host and no layouts", rfi)
+	}
+	a, err := compile(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := a.sites[len(a.sites)-1]; s.Name() != "rfi" || s.Title() != "rfi" {
+		t.Errorf("compiled: got %q titled %q, want rfi titled rfi (the name)", s.Name(), s.Title())
+	}
+
+	// The site's hosts written as URLs, and a host another site has.
+	n := len(d.Sites)
+	_, err = parseConfig(strings.NewReader(`
+sites:
+  - name: rfi
+    hosts: [https://www.rfi.fr/cn/]
+  - name: zb
+    hosts: [zaobao.com]
+`))
+	for _, want := range []string{
+		fmt.Sprintf(`sites[%d].hosts[0]: "https://www.rfi.fr/cn/": write the host name alone, without scheme or path (rfi.fr, not https://www.rfi.fr/cn/) (site "rfi", new`, n),
+		fmt.Sprintf(`sites[%d].hosts[0]: "zaobao.com" is already a host of site "zaobao": a host belongs to one site (site "zb", new`, n+1),
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	_, err = parseConfig(strings.NewReader("sites:\n  - name: rfi\n"))
+	if want := fmt.Sprintf("sites[%d].hosts: at least one host is required", n); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("no hosts: error lacks %q:\n%v", want, err)
+	}
+}

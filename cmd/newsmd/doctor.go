@@ -340,6 +340,11 @@ func (d *doctor) story(ctx context.Context, pageURL string, c *feedCheck) *story
 	case dg.Site == "" && dg.Err != nil:
 		c.problem("no article found on the story page: no site rules for its host, and the generic extractor found none",
 			"add a site with a layout for this host under sites")
+	case dg.Site != "" && len(dg.Layouts) == 0 && dg.Err != nil:
+		// A site named without layouts: the generic extractor is its rule.
+		c.problem("no article found on the story page: site "+dg.Site+" has no layouts, and the generic extractor found none",
+			"add a layout for this page under "+siteKey+".layouts")
+	case dg.Site != "" && len(dg.Layouts) == 0:
 	case dg.Site != "":
 		c.problem("no "+dg.Site+" layout matched the story page; "+outcome,
 			"the layouts above say why each does not apply: fix the `when` selector or `hydration` of the one meant for this page under "+siteKey+".layouts, or add a layout")

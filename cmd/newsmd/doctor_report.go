@@ -103,8 +103,11 @@ func printStory(w io.Writer, s *storyCheck) {
 	}
 	fmt.Fprintf(w, "  fetched      HTTP %d, %d bytes\n", s.Status, s.Bytes)
 	dg := s.Diagnosis
-	if dg.Site == "" {
+	switch {
+	case dg.Site == "":
 		fmt.Fprintln(w, "  site         none: no site rules for this host")
+	case len(dg.Layouts) == 0:
+		fmt.Fprintf(w, "  site         %s, without layouts: read by the generic extractor\n", dg.Site)
 	}
 	for i, l := range dg.Layouts {
 		head := "  layouts      "

@@ -150,7 +150,7 @@ func Diagnose(page []byte, pageURL string, sites []*Site) Diagnosis {
 			d.Err = ee
 			return d
 		}
-		if s != nil {
+		if s != nil && len(s.layouts) > 0 {
 			a.Extractor = "generic (no " + s.cfg.Name + " layout matched)"
 		}
 		d.Article, d.Extractor = a, a.Extractor

@@ -87,9 +87,10 @@ func Extract(page []byte, pageURL string, sites []*Site) (converter.Article, err
 		failed("generic", err)
 		return converter.Article{}, ee
 	}
-	if site != nil {
+	if site != nil && len(site.layouts) > 0 {
 		// The site's rules no longer match its pages: say so, so the rule
 		// gets fixed before the generic output quietly degrades the archive.
+		// A site without layouts is meant for the generic extractor.
 		a.Extractor = "generic (no " + site.cfg.Name + " layout matched)"
 	}
 	return a, nil
@@ -201,7 +202,10 @@ func (s *Site) extractLayout(raw []byte, t *tree, u *url.URL, l layout) (convert
 // canonicalURL is the story's address: og:url when it names the same story
 // on the same site (real pages have pointed rel=canonical at the home
 // page, so that is never used), else the request URL; with the site's
-// canonical host, https, no query, fragment, doubled or trailing slash.
+// canonical host, https, no fragment, doubled or trailing slash. With a
+// story_id the query is dropped: the path names the story. Without one
+// the query may be what names it (?p=123), so only tracking parameters
+// are dropped.
 func (s *Site) canonicalURL(req *url.URL, og string) string {
 	u := req
 	if o, err := url.Parse(og); err == nil && o.IsAbs() && s.Matches(o.Hostname()) && strings.Trim(o.Path, "/") != "" {
@@ -219,7 +223,7 @@ func (s *Site) canonicalURL(req *url.URL, og string) string {
 	if s.cfg.CanonicalHost != "" {
 		c.Host = s.cfg.CanonicalHost
 	}
-	c.RawQuery, c.Fragment, c.RawFragment, c.User = "", "", "", nil
+	c.RawQuery, c.Fragment, c.RawFragment, c.User = untracked(c.RawQuery, s.storyID == nil), "", "", nil
 	c.Path = cleanPath(c.Path)
 	c.RawPath = ""
 	return c.String()

@@ -96,3 +96,22 @@ func FromFeed(s *Site, id ID, title, bodyHTML string, published time.Time) (conv
 	}
 	return a, true
 }
+
+// untracked is a canonical URL's query: "" unless keep, else raw without
+// the parameters that track a click rather than name a page (utm_*, ref,
+// fbclid, gclid), sorted.
+func untracked(raw string, keep bool) string {
+	if !keep || raw == "" {
+		return ""
+	}
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		return raw // not a form: left as it is
+	}
+	for k := range q {
+		if strings.HasPrefix(k, "utm_") || k == "ref" || k == "fbclid" || k == "gclid" {
+			q.Del(k)
+		}
+	}
+	return q.Encode()
+}

@@ -41,7 +41,7 @@ type layout struct {
 // Name is the site's configured name.
 func (s *Site) Name() string { return s.cfg.Name }
 
-// Title is the publication's name.
+// Title is the publication's name: the configured title, else the name.
 func (s *Site) Title() string { return s.cfg.Title }
 
 // Location is the site's time zone.
@@ -72,6 +72,7 @@ func Compile(prefix string, cfgs []config.Site) ([]*Site, []error) {
 	var errs []error
 	var sites []*Site
 	names := map[string]bool{}
+	hostOwner := map[string]string{} // host entry → the site that names it
 	for i, c := range cfgs {
 		p := fmt.Sprintf("%s[%d]", prefix, i)
 		s := &Site{cfg: c}
@@ -82,15 +83,32 @@ func Compile(prefix string, cfgs []config.Site) ([]*Site, []error) {
 		}
 		names[c.Name] = true
 		if len(c.Hosts) == 0 {
-			config.BadField(&errs, p+".hosts", "at least one host is required")
+			config.BadField(&errs, p+".hosts", "at least one host is required: the host names of the site's pages, such as [rfi.fr] (subdomains match too)")
 		}
 		for j, h := range c.Hosts {
+			hp := fmt.Sprintf("%s.hosts[%d]", p, j)
 			name, port := httpurl.SplitPort(h)
-			if name == "" || strings.ContainsAny(name, "/:@ ") || h != strings.ToLower(h) {
-				config.BadField(&errs, fmt.Sprintf("%s.hosts[%d]", p, j), "%q is not a lowercase host name (or host:port)", h)
-			} else if n, err := strconv.Atoi(port); port != "" && (err != nil || n < 1 || n > 65535) {
-				config.BadField(&errs, fmt.Sprintf("%s.hosts[%d]", p, j), "%q: the port is not a number from 1 to 65535", h)
+			switch {
+			case strings.Contains(h, "://") || strings.Contains(h, "/"):
+				config.BadField(&errs, hp, "%q: write the host name alone, without scheme or path (rfi.fr, not https://www.rfi.fr/cn/)", h)
+			case name == "" || strings.ContainsAny(name, ":@ ") || h != strings.ToLower(h):
+				config.BadField(&errs, hp, "%q is not a lowercase host name (or host:port)", h)
+			default:
+				if n, err := strconv.Atoi(port); port != "" && (err != nil || n < 1 || n > 65535) {
+					config.BadField(&errs, hp, "%q: the port is not a number from 1 to 65535", h)
+				} else if other, ok := hostOwner[h]; ok && other != c.Name {
+					// Find takes the first site that names a host: the
+					// later entry would never be used for it.
+					config.BadField(&errs, hp, "%q is already a host of site %q: a host belongs to one site", h, other)
+				} else {
+					hostOwner[h] = c.Name
+				}
 			}
+		}
+		if c.Title == "" {
+			// The post's {site} (author, tags): the name, until the
+			// user gives the publication's own.
+			s.cfg.Title = c.Name
 		}
 		if c.CanonicalHost != "" && (strings.ContainsAny(c.CanonicalHost, "/@ ") || !s.Matches(c.CanonicalHost)) {
 			config.BadField(&errs, p+".canonical_host", "%q must be one of the site's hosts", c.CanonicalHost)
@@ -121,9 +139,8 @@ func Compile(prefix string, cfgs []config.Site) ([]*Site, []error) {
 				s.rewrites = append(s.rewrites, converter.Rewrite{Pattern: re, Replace: r.Replace})
 			}
 		}
-		if len(c.Layouts) == 0 {
-			config.BadField(&errs, p+".layouts", "at least one layout is required")
-		}
+		// A site without layouts is read by the generic extractor: naming
+		// its hosts is enough to fetch its stories.
 		for j, lc := range c.Layouts {
 			s.layouts = append(s.layouts, compileLayout(fmt.Sprintf("%s.layouts[%d]", p, j), lc, &errs))
 		}

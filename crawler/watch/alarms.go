@@ -110,7 +110,11 @@ func NewAlarms(m *Metrics, log *slog.Logger, sites []*site.Site, feeds []*feed.F
 		}
 		m.Add("newsmd_articles_written_total", 0, "site", s.Name(), "extractor", "generic")
 		m.Add("newsmd_articles_written_total", 0, "site", s.Name(), "extractor", "feed")
-		m.Add("newsmd_generic_fallback_total", 0, "site", s.Name())
+		if len(s.Layouts()) > 0 {
+			// A site without layouts is read by the generic extractor: it
+			// has nothing to fall back from.
+			m.Add("newsmd_generic_fallback_total", 0, "site", s.Name())
+		}
 		m.Add("newsmd_articles_truncated_total", 0, "site", s.Name())
 	}
 	if unruled {
@@ -206,8 +210,8 @@ func (a *Alarms) ArticleWritten(articleURL string, rules *site.Site, art convert
 	if art.Truncated {
 		m.Add("newsmd_articles_truncated_total", 1, "site", name)
 	}
-	if rules == nil || ext == "feed" {
-		return
+	if rules == nil || ext == "feed" || len(rules.Layouts()) == 0 {
+		return // no layouts whose fall or lost fields to watch
 	}
 	if ext == "generic" {
 		m.Add("newsmd_generic_fallback_total", 1, "site", name)

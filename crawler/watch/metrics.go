@@ -125,7 +125,7 @@ var help = map[string]string{
 	"newsmd_feed_items":                    "Stories in scope that the feed listed at its last poll that read it (a 304 keeps the count; 0 until one reads it).",
 	"newsmd_feed_consecutive_empty_polls":  "Polls in a row that read the feed and found no story in scope; 0 after a poll that found one.",
 	"newsmd_feed_consecutive_failures":     "Polls in a row that failed; 0 after a poll that answered.",
-	"newsmd_generic_fallback_total":        "Posts of a site with rules written by the generic extractor because none of the site's layouts matched the page.",
+	"newsmd_generic_fallback_total":        "Posts of a site with layouts written by the generic extractor because none of the site's layouts matched the page.",
 	"newsmd_articles_missing_field_total":  "Posts written by a layout without a field it has rules for (author, image, keywords, section).",
 	"newsmd_articles_truncated_total":      "Posts written truncated by a paywall, by site rule.",
 }

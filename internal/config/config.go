@@ -215,17 +215,20 @@ type Feed struct {
 	Site string `yaml:"site"`
 }
 
-// Site is one site's rules as written in config.yaml.
+// Site is one site's rules as written in config.yaml. Only Name and Hosts
+// are required: a site without Layouts is read by the generic extractor.
 type Site struct {
 	// Name identifies the site in logs and in Article.Extractor.
 	Name string `yaml:"name"`
-	// Title is the publication's name (联合早报), the post's default author.
+	// Title is the publication's name (联合早报), the post's default author
+	// and tag ({site}); default: Name.
 	Title string `yaml:"title"`
-	// Hosts are the host names the rules apply to. Subdomains of a listed
-	// host match too. URLs on the scheme's default port (and the port of
+	// Hosts are the host names the rules apply to, without scheme or path;
+	// a host belongs to one site. Subdomains of a listed host match too. URLs on the scheme's default port (and the port of
 	// CanonicalHost) are allowed; "host:port" allows another port.
 	Hosts []string `yaml:"hosts"`
-	// CanonicalHost replaces the host of every article URL of the site.
+	// CanonicalHost replaces the host of every article URL of the site;
+	// default: the URL's own.
 	CanonicalHost string `yaml:"canonical_host"`
 	// CanonicalScheme is the scheme of canonical URLs: https (the
 	// default) or http, for a site (or a test mirror) without TLS.
@@ -234,7 +237,8 @@ type Site struct {
 	// a zone abbreviation (CST, SGT, HKT); default Asia/Singapore.
 	Timezone string `yaml:"timezone"`
 	// StoryID is a regular expression on the URL path whose first group is
-	// the story's stable identity.
+	// the story's stable identity. With one, canonical URLs drop the query;
+	// without one they keep it, less tracking parameters.
 	StoryID string `yaml:"story_id"`
 	// Section is a regular expression on the URL path whose first group is
 	// the section (realtime/world).
@@ -248,7 +252,8 @@ type Site struct {
 	PaywallText []string `yaml:"paywall_text"`
 	// ImageRewrites rewrite image URLs (applied by the converter).
 	ImageRewrites []Rewrite `yaml:"image_rewrites"`
-	// Layouts are tried in order; the first that yields a body wins.
+	// Layouts are tried in order; the first that yields a body wins. With
+	// none, or none matching, the generic extractor reads the page.
 	Layouts []Layout `yaml:"layouts"`
 }
 
