@@ -117,3 +117,24 @@ func TestIdentifySiteWithoutStoryID(t *testing.T) {
 		t.Errorf("zaobao: got %+v, %v", id, err)
 	}
 }
+
+// TestFindByPort: two sites on one host name and different ports (test
+// mirrors) are two sites; a port neither allows is the first one's, whose
+// rule Identify then refuses.
+func TestFindByPort(t *testing.T) {
+	sites, errs := Compile("sites", []config.Site{
+		{Name: "a", Hosts: []string{"127.0.0.1:8080"}},
+		{Name: "b", Hosts: []string{"127.0.0.1:9090"}},
+	})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	for raw, want := range map[string]string{"http://127.0.0.1:8080/x": "a", "http://127.0.0.1:9090/x": "b"} {
+		if _, s, err := Identify(sites, raw); err != nil || s == nil || s.Name() != want {
+			t.Errorf("Identify(%s): got %v, %v; want site %s", raw, s, err, want)
+		}
+	}
+	if _, _, err := Identify(sites, "http://127.0.0.1:7070/x"); !errors.Is(err, ErrNoSiteRule) {
+		t.Errorf("a port no site allows: got %v, want ErrNoSiteRule", err)
+	}
+}

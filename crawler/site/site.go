@@ -97,8 +97,8 @@ func Compile(prefix string, cfgs []config.Site) ([]*Site, []error) {
 				if n, err := strconv.Atoi(port); port != "" && (err != nil || n < 1 || n > 65535) {
 					config.BadField(&errs, hp, "%q: the port is not a number from 1 to 65535", h)
 				} else if other, ok := hostOwner[h]; ok && other != c.Name {
-					// Find takes the first site that names a host: the
-					// later entry would never be used for it.
+					// Find takes the first site that allows a host and
+					// port: the later entry would never be used for it.
 					config.BadField(&errs, hp, "%q is already a host of site %q: a host belongs to one site", h, other)
 				} else {
 					hostOwner[h] = c.Name
@@ -210,11 +210,17 @@ func compileLayout(p string, c config.Layout, errs *[]error) layout {
 	return l
 }
 
-// Find returns the site whose hosts include u's host, or nil.
+// Find returns the site whose hosts include u's host, or nil: the first
+// that also allows u's port ("127.0.0.1:8080" in one site and
+// "127.0.0.1:9090" in another are two sites), else the first whose hosts
+// include it.
 func Find(sites []*Site, u *url.URL) *Site {
 	i := slices.IndexFunc(sites, func(s *Site) bool { return s.Matches(u.Hostname()) })
 	if i < 0 {
 		return nil
+	}
+	if j := slices.IndexFunc(sites[i:], func(s *Site) bool { return s.Matches(u.Hostname()) && s.portAllowed(u) }); j >= 0 {
+		return sites[i+j]
 	}
 	return sites[i]
 }
