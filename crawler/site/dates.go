@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/newsmd/newsmd/converter"
 	"github.com/newsmd/newsmd/crawler/internal/timeparse"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -72,7 +73,7 @@ func pageDate(p *page, u *url.URL, loc *time.Location, fetched time.Time) (time.
 	if t, ok := urlDate(u, loc); ok && sane(t) {
 		return t, dateURL
 	}
-	if t, ok := textDate(p.doc.Nodes[0], loc); ok && sane(t) {
+	if t, ok := textDate(p, loc); ok && sane(t) {
 		return t, dateText
 	}
 	return time.Time{}, ""
@@ -276,13 +277,20 @@ const (
 )
 
 // textDate is a date printed near the title: in the text after the start
-// of the page's first <h1>, then just before it (a dateline above the
-// headline). Pages without an <h1> give none: elsewhere a date is as
-// likely a sidebar's or the site's "today" as the story's.
-func textDate(root *html.Node, loc *time.Location) (time.Time, bool) {
+// of the page's headline, then just before it (a dateline above the
+// headline). The headline is the first <h1> whose text the page's <title>
+// or og:title holds (sites make their logo or a hidden site name an <h1>
+// too), else the first <h1>. Pages without an <h1> give none: elsewhere a
+// date is as likely a sidebar's or the site's "today" as the story's.
+func textDate(p *page, loc *time.Location) (time.Time, bool) {
+	titles := []string{converter.CleanText(firstMeta(p, "og:title"))}
+	if n := p.doc.Find("title").First(); len(n.Nodes) > 0 {
+		titles = append(titles, converter.CleanText(n.Text()))
+	}
 	var (
-		b     strings.Builder
-		start = -1
+		b      strings.Builder
+		starts []int // of each <h1>, in b
+		start  = -1  // of the headline
 	)
 	var walk func(n *html.Node)
 	walk = func(n *html.Node) {
@@ -299,8 +307,11 @@ func textDate(root *html.Node, loc *time.Location) (time.Time, bool) {
 			case atom.Script, atom.Style, atom.Noscript, atom.Template, atom.Head:
 				return
 			case atom.H1:
+				starts = append(starts, b.Len())
 				if start < 0 {
-					start = b.Len()
+					if h := converter.CleanText(nodeText(n)); h != "" && slices.ContainsFunc(titles, func(t string) bool { return t != "" && (strings.Contains(t, h) || strings.Contains(h, t)) }) {
+						start = b.Len()
+					}
 				}
 			}
 		}
@@ -308,7 +319,10 @@ func textDate(root *html.Node, loc *time.Location) (time.Time, bool) {
 			walk(c)
 		}
 	}
-	walk(root)
+	walk(p.doc.Nodes[0])
+	if start < 0 && len(starts) > 0 {
+		start = starts[0]
+	}
 	if start < 0 {
 		return time.Time{}, false
 	}
