@@ -23,6 +23,12 @@ type Article struct {
 	Section string `json:"section,omitempty"`
 	// Published is the publication instant, carrying the page's UTC offset.
 	Published time.Time `json:"published"`
+	// DateSource says where Published came from when the generic extractor
+	// had to look for it: "ldjson", "microdata", "meta", "time", "url",
+	// "text" (printed near the title), or an estimate: "feed" (the feed
+	// item's date), "last-modified" (the HTTP header) or "fetched" (the
+	// fetch time). "" for a site's layout rules and feed copies.
+	DateSource string `json:"date_source,omitempty"`
 	// Modified is the last update instant, or the zero time when unknown.
 	Modified time.Time `json:"modified,omitzero"`
 	// Author is the byline, or "" when the page names none.

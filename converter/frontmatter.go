@@ -112,6 +112,11 @@ func (c *Converter) frontMatter(a Article, base *url.URL, title string, noLiquid
 			if a.Truncated {
 				add(e, plain("true", "!!bool"))
 			}
+		case "date_source":
+			// Where the date came from, so that an estimated one shows.
+			if a.DateSource != "" {
+				add(e, str(a.DateSource))
+			}
 		}
 	}
 	if noLiquid {

@@ -270,6 +270,7 @@ func TestRenderFrontMatterKeys(t *testing.T) {
 	full.Keywords = []string{"两岸关系", "上海"}
 	full.Image = converter.Image{URL: "https://www.zaobao.com.sg/s3/files/images/x.jpg?VersionId=1", Caption: "柯文哲（路透社）"}
 	full.Truncated = true
+	full.DateSource = "url"
 
 	bare := testArticle()
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"sync"
 	"time"
 
@@ -270,7 +271,7 @@ func (r *Runner) article(ctx context.Context, it feed.Item, rules *site.Site) (c
 	r.dep.Metrics.ObserveFetch(time.Since(start))
 	var a converter.Article
 	if err == nil {
-		a, err = site.Extract(resp.Body, resp.URL, r.dep.Sites)
+		a, err = site.ExtractWith(resp.Body, resp.URL, r.dep.Sites, r.hints(it, resp))
 		if err == nil {
 			return a, "", false, nil
 		}
@@ -295,6 +296,17 @@ func (r *Runner) article(ctx context.Context, it feed.Item, rules *site.Site) (c
 		}
 	}
 	return a, reason, permanent, err
+}
+
+// hints are what the runner knows of a fetched story besides its page:
+// the feed item's date, the page's Last-Modified and the fetch time, by
+// which a page that prints no date of its own is dated.
+func (r *Runner) hints(it feed.Item, resp *fetch.Response) site.Hints {
+	h := site.Hints{FeedDate: it.Published, Fetched: r.now()}
+	if lm, err := http.ParseTime(resp.LastModified); err == nil {
+		h.LastModified = lm
+	}
+	return h
 }
 
 // fromItem makes an article of a feed item that carries the whole story

@@ -7,10 +7,12 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/newsmd/newsmd/crawler/fetch"
 	"github.com/newsmd/newsmd/crawler/site"
@@ -57,9 +59,13 @@ func runExtract(ctx context.Context, m *Main, args []string) error {
 	cfg, log := a.cfg, a.log
 
 	var page []byte
+	// A page that gives no date of its own is dated by its Last-Modified
+	// header, else by now: the fetch time, or for a saved page (--html) the
+	// time it is extracted, the best there is (date_source "fetched").
+	hints := site.Hints{Fetched: time.Now()}
 	switch *htmlFile {
 	case "":
-		page, err = fetchOnePage(ctx, cfg, *pageURL, log)
+		page, hints.LastModified, err = fetchOnePage(ctx, cfg, *pageURL, log)
 		if err != nil {
 			return hintError{err, "save the page with a browser and pass it with --html FILE to work offline"}
 		}
@@ -77,7 +83,7 @@ func runExtract(ctx context.Context, m *Main, args []string) error {
 		return fmt.Errorf("extract: read page: %w", err)
 	}
 
-	article, err := site.Extract(page, *pageURL, a.sites)
+	article, err := site.ExtractWith(page, *pageURL, a.sites, hints)
 	if err != nil {
 		return hintError{err, "run 'newsmd extract --json' on a saved page and check the site's layouts in the config"}
 	}
@@ -109,8 +115,9 @@ func runExtract(ctx context.Context, m *Main, args []string) error {
 
 // fetchOnePage fetches the page the user named. It may redirect to that
 // page's host or to a site's hosts. robots.txt is not consulted: this is
-// one fetch a person asked for, not crawling.
-func fetchOnePage(ctx context.Context, cfg *config.Config, pageURL string, log *slog.Logger) ([]byte, error) {
+// one fetch a person asked for, not crawling. lastModified is the page's
+// Last-Modified header, zero when it has none.
+func fetchOnePage(ctx context.Context, cfg *config.Config, pageURL string, log *slog.Logger) (page []byte, lastModified time.Time, err error) {
 	fc := cfg.Fetch
 	fc.RobotsTxt = false
 	var hosts []string
@@ -122,11 +129,12 @@ func fetchOnePage(ctx context.Context, cfg *config.Config, pageURL string, log *
 	}
 	f, err := fetch.New(fc, hosts, log)
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
 	resp, err := f.Get(ctx, pageURL, fetch.Conditional{})
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
-	return resp.Body, nil
+	lastModified, _ = http.ParseTime(resp.LastModified)
+	return resp.Body, lastModified, nil
 }

@@ -144,7 +144,7 @@ func Diagnose(page []byte, pageURL string, sites []*Site) Diagnosis {
 		}
 	}
 	if d.Extractor == "" {
-		a, err := fromGeneric(page, u, t, s)
+		a, err := fromGeneric(page, u, t, s, Hints{})
 		if err != nil {
 			ee.Tried = append(ee.Tried, "generic: "+err.Error())
 			d.Err = ee

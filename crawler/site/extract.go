@@ -54,8 +54,17 @@ var noise = map[string]bool{
 
 // Extract takes the article out of page, fetched from pageURL. It uses the
 // layouts of the site pageURL belongs to, in order, then the generic
-// extractor. It is pure: no network, no clock.
+// extractor. It is pure: no network, no clock. It is ExtractWith without
+// hints: a generic page that gives no date fails.
 func Extract(page []byte, pageURL string, sites []*Site) (converter.Article, error) {
+	return ExtractWith(page, pageURL, sites, Hints{})
+}
+
+// ExtractWith is Extract with what the caller knows of the page besides
+// its bytes: the generic extractor dates a page that gives no date of its
+// own by hints, and says so in Article.DateSource. Layouts ignore hints:
+// they require their own dates.
+func ExtractWith(page []byte, pageURL string, sites []*Site, hints Hints) (converter.Article, error) {
 	u, ok := httpurl.Parse(strings.TrimSpace(pageURL))
 	if !ok {
 		return converter.Article{}, fmt.Errorf("extract %q: %w", pageURL, ErrBadURL)
@@ -82,7 +91,7 @@ func Extract(page []byte, pageURL string, sites []*Site) (converter.Article, err
 			failed(site.cfg.Name+"/"+l.cfg.Name, err)
 		}
 	}
-	a, err := fromGeneric(page, u, t, site)
+	a, err := fromGeneric(page, u, t, site, hints)
 	if err != nil {
 		failed("generic", err)
 		return converter.Article{}, ee

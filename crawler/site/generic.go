@@ -104,14 +104,14 @@ func articleDates(article readability.Article) (published, modified time.Time) {
 // hasTextOutsideLinks reports whether n holds a character that is neither
 // white space nor an invisible format character (zero-width spaces, joiners,
 // BOMs: some sites scatter them as watermarks) nor a control character
-// outside an <a> element.
+// outside <a> and <nav> elements: links and menus are no article text.
 func hasTextOutsideLinks(n *html.Node) bool {
 	switch {
 	case n.Type == html.TextNode:
 		return strings.IndexFunc(n.Data, func(r rune) bool {
 			return !isBlank(r) && !unicode.Is(unicode.Cf, r)
 		}) >= 0
-	case n.Type == html.ElementNode && n.DataAtom == atom.A:
+	case n.Type == html.ElementNode && (n.DataAtom == atom.A || n.DataAtom == atom.Nav):
 		return false
 	}
 	for c := n.FirstChild; c != nil; c = c.NextSibling {

@@ -14,21 +14,26 @@ import (
 // fromGeneric builds an article with the generic extractor, filling what it
 // misses from the page's schema.org data and meta tags. Readability
 // changes doc (it drops scripts, among others): what the page says of
-// itself is read first.
-func fromGeneric(pageBytes []byte, u *url.URL, t *tree, site *Site) (converter.Article, error) {
+// itself is read first. A page that gives no date of its own is dated
+// by hints (the feed item, Last-Modified, the fetch time); it fails
+// only without a body or title, or without any date when hints are
+// zero.
+func fromGeneric(pageBytes []byte, u *url.URL, t *tree, site *Site, hints Hints) (converter.Article, error) {
 	p := &page{tree: t}
+	// Pages without rules and without a zone: the default zone of posts.
+	loc := converter.DefaultOptions().Location
+	if site != nil {
+		loc = site.loc
+	}
 	var (
 		ogURL  = converter.CleanText(firstMeta(p, "og:url"))
 		names  = p.siteNames(site)
 		titles [][]string
-		dates  []string
 	)
 	for _, src := range genericTitles {
 		titles = append(titles, p.values(src, false, false))
 	}
-	for _, raw := range []string{"ldjson:datePublished", "meta:article:published_time", "meta:pubdate", "meta:date", "css:time@datetime"} {
-		dates = append(dates, firstValue(p, raw))
-	}
+	published, dateSource := pageDate(p, u, loc, hints.Fetched)
 	modified := cmp.Or(firstValue(p, "ldjson:dateModified"), firstMeta(p, "article:modified_time"))
 	keywords := cmp.Or(firstValue(p, "ldjson:keywords"), firstMeta(p, "keywords"))
 	ogImage := firstMeta(p, "og:image")
@@ -38,11 +43,8 @@ func fromGeneric(pageBytes []byte, u *url.URL, t *tree, site *Site) (converter.A
 		return converter.Article{}, err
 	}
 	names = append(names, converter.CleanText(g.SiteName))
-	// Pages without rules and without a zone: the default zone of posts.
-	loc := converter.DefaultOptions().Location
 	a := converter.Article{Extractor: "generic", Author: converter.CleanText(g.Byline), Site: converter.CleanText(g.SiteName)}
 	if site != nil {
-		loc = site.loc
 		a.Site = site.cfg.Title
 		a.URL = site.canonicalURL(u, ogURL)
 		a.StoryID = site.match(site.storyID, a.URL)
@@ -61,18 +63,21 @@ func fromGeneric(pageBytes []byte, u *url.URL, t *tree, site *Site) (converter.A
 	if a.Title == "" {
 		return a, errNoTitle
 	}
-	a.Published = g.Published
-	for _, raw := range dates {
-		if !a.Published.IsZero() {
-			break
-		}
-		if t, err := timeparse.Parse(raw, loc); err == nil {
-			a.Published = t
+	// Readability's date comes from JSON-LD or meta tags too, read by a
+	// more lenient parser: it beats what is printed on the page.
+	switch dateSource {
+	case "", dateTime, dateURL, dateText:
+		if !g.Published.IsZero() && g.Published.Year() >= 1990 {
+			published, dateSource = g.Published, dateMeta
 		}
 	}
-	if a.Published.IsZero() {
+	if published.IsZero() {
+		published, dateSource = hintDate(hints)
+	}
+	if published.IsZero() {
 		return a, fmt.Errorf("no publication time")
 	}
+	a.Published, a.DateSource = published, dateSource
 	a.Modified = g.Modified
 	if a.Modified.IsZero() {
 		if t, err := timeparse.Parse(modified, loc); err == nil && !t.Before(a.Published) {

@@ -14,6 +14,7 @@ var zonedLayouts = []string{
 	time.RFC3339Nano,
 	"2006-01-02T15:04:05Z0700",
 	"2006-01-02T15:04Z07:00",
+	"2006-01-02T15:04Z0700",
 	"2006-01-02 15:04:05Z07:00",
 	"2006-01-02 15:04:05 -0700",
 	"2 Jan 2006 15:04:05 -0700",
@@ -43,8 +44,17 @@ var localLayouts = []string{
 	"Jan 2 15:04:05 2006",
 	"Jan 2, 2006 15:04:05",
 	"Jan 2, 2006 3:04 PM",
+	"3:04:05 PM Jan 2, 2006",
+	"3:04 PM Jan 2, 2006",
+	"Jan 2, 2006",
+	"January 2, 2006",
+	"January 2, 2006 15:04",
+	"January 2, 2006 3:04 PM",
 	"2-Jan-06 15:04:05",
 	"2 Jan 2006",
+	"2.1.2006 15:04:05",
+	"2.1.2006 15:04",
+	"2.1.2006",
 }
 
 // chineseDate matches 2021年11月18日 with an optional time, in 24-hour
@@ -105,7 +115,15 @@ func Parse(raw string, loc *time.Location) (time.Time, error) {
 	if m := chineseDate.FindStringSubmatch(s); m != nil {
 		return chineseTime(m, zone)
 	}
+	if m := europeanDate.FindStringSubmatch(s); m != nil && strings.HasSuffix(s, m[0]) {
+		return europeanTime(m, zone)
+	}
 	s = withoutWeekday(s)
+	// German: "19.11.2019, um 14:05 Uhr".
+	if dottedDate.MatchString(s) {
+		s = strings.TrimSuffix(s, " Uhr")
+		s = strings.Replace(strings.Replace(s, " um ", " ", 1), ", ", " ", 1)
+	}
 	// Drop a label such as "发布 /" or "Published:" before the first digit,
 	// but not a month that starts the date ("Mar 1, 2024").
 	if i := strings.IndexAny(s, "0123456789"); i > 0 && !startsWithName(s, monthNames) {
@@ -113,12 +131,12 @@ func Parse(raw string, loc *time.Location) (time.Time, error) {
 	}
 	for _, l := range zonedLayouts {
 		if t, err := time.Parse(l, s); err == nil {
-			return t, nil
+			return known(t, raw)
 		}
 	}
 	for _, l := range localLayouts {
 		if t, err := time.ParseInLocation(l, s, zone); err == nil {
-			return t, nil
+			return known(t, raw)
 		}
 	}
 	return time.Time{}, fmt.Errorf("unrecognised time %q", raw)
@@ -214,4 +232,97 @@ func chineseTime(m []string, loc *time.Location) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("impossible date %q", m[0])
 	}
 	return t, nil
+}
+
+// dottedDate starts a German date, 19.11.2019.
+var dottedDate = regexp.MustCompile(`^\d{1,2}\.\d{1,2}\.\d{4}\b`)
+
+// known rejects the year 1 (0001-01-01T00:00:00Z is how some pages and
+// Go programs print an unknown time) and years before 1900.
+func known(t time.Time, raw string) (time.Time, error) {
+	if t.Year() < 1900 {
+		return time.Time{}, fmt.Errorf("time %q stands for an unknown date", raw)
+	}
+	return t, nil
+}
+
+// europeanDate matches a day, a German, French, Spanish, Italian or
+// Portuguese month name and a year, with an optional time after:
+// "19. November 2019", "19 novembre 2019", "19 de noviembre de 2019 14:05".
+var europeanDate = regexp.MustCompile(`(?i)(\d{1,2})\.?\s*(?:de\s+)?(\p{L}{3,12})\.?,?\s+(?:de\s+)?(\d{4})(?:,?\s*(?:um|à|a\s+las|alle|às|-|,)?\s*(\d{1,2})[:h.](\d{2})(?::(\d{2}))?(?:\s*Uhr)?)?`)
+
+// monthWords maps month names, and their usual abbreviations, in English,
+// German, French, Spanish, Italian and Portuguese, lowercased, to months.
+var monthWords = func() map[string]time.Month {
+	m := map[string]time.Month{}
+	for i, names := range [12]string{
+		"january jan januar jänner janvier enero gennaio janeiro",
+		"february feb februar février fevrier febrero febbraio fevereiro",
+		"march mar märz maerz mars marzo março",
+		"april apr avril abril aprile",
+		"may mai mayo maggio maio",
+		"june jun juni juin junio giugno junho",
+		"july jul juli juillet julio luglio julho",
+		"august aug août aout agosto",
+		"september sep sept septembre septiembre setiembre settembre setembro",
+		"october oct oktober okt octobre octubre ottobre outubro",
+		"november nov novembre noviembre novembro",
+		"december dec dezember dez décembre decembre diciembre dicembre dezembro",
+	} {
+		for _, n := range strings.Fields(names) {
+			m[n] = time.Month(i + 1)
+		}
+	}
+	return m
+}()
+
+func europeanTime(m []string, loc *time.Location) (time.Time, error) {
+	mo, ok := monthWords[strings.ToLower(m[2])]
+	if !ok {
+		return time.Time{}, fmt.Errorf("unknown month %q", m[2])
+	}
+	num := func(s string) int {
+		n, _ := strconv.Atoi(s)
+		return n
+	}
+	d, y, h, mi, sec := num(m[1]), num(m[3]), num(m[4]), num(m[5]), num(m[6])
+	if d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59 {
+		return time.Time{}, fmt.Errorf("impossible date %q", m[0])
+	}
+	t := time.Date(y, mo, d, h, mi, sec, 0, loc)
+	if t.Day() != d {
+		return time.Time{}, fmt.Errorf("impossible date %q", m[0])
+	}
+	return known(t, m[0])
+}
+
+// findPatterns match the dates Find looks for in running text, most
+// specific first.
+var findPatterns = []*regexp.Regexp{
+	chineseDate,
+	regexp.MustCompile(`\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*(?:Z|[+-]\d{2}:?\d{2}|UTC|GMT)\b)?`),
+	regexp.MustCompile(`\d{1,2}:\d{2}(?::\d{2})?\s*[AP]M\s+(?:[A-Z]{2,5}\s+)?[A-Z][a-z]{2,8}\.? \d{1,2}, \d{4}`),
+	regexp.MustCompile(`\b[A-Z][a-z]{2,8}\.? \d{1,2}, \d{4}(?:,? \d{1,2}:\d{2}(?:\s*[AP]M)?)?`),
+	europeanDate,
+	regexp.MustCompile(`\b\d{4}[-/]\d{2}[-/]\d{2}\b`),
+	regexp.MustCompile(`\b\d{1,2}\.\d{1,2}\.\d{4}(?:,?\s*(?:um\s+)?\d{1,2}[:.]\d{2}(?:\s*Uhr)?)?`),
+}
+
+// Find returns the first date printed in text, running prose or a page's
+// header ("Von Anna Muster | 19. November 2019, 14:05 Uhr"), as Parse
+// reads it. ok is false when text holds none.
+func Find(text string, loc *time.Location) (t time.Time, ok bool) {
+	best := -1
+	for _, re := range findPatterns {
+		for _, ix := range re.FindAllStringIndex(text, 4) {
+			if best >= 0 && ix[0] >= best {
+				break
+			}
+			if v, err := Parse(text[ix[0]:ix[1]], loc); err == nil {
+				best, t = ix[0], v
+				break
+			}
+		}
+	}
+	return t, best >= 0
 }

@@ -106,3 +106,67 @@ func singapore(t testing.TB) *time.Location {
 	}
 	return loc
 }
+
+func TestParseMoreFormats(t *testing.T) {
+	sgt := time.FixedZone("SGT", 8*3600)
+	cases := []struct {
+		in   string
+		want string
+	}{
+		{"2024年3月1日 下午2:05", "2024-03-01T14:05:00+08:00"},
+		{"2019-11-19 02:24:00 UTC", "2019-11-19T02:24:00Z"},
+		{"2019-11-18 17:19:53 GMT", "2019-11-18T17:19:53Z"},
+		{"2019-11-19T13:16+0000", "2019-11-19T13:16:00Z"},
+		{"01:38:07 PM IST Nov 20, 2019", "2019-11-20T13:38:07+08:00"},
+		{"19. November 2019", "2019-11-19T00:00:00+08:00"},
+		{"Dienstag, 19. November 2019, 14:05 Uhr", "2019-11-19T14:05:00+08:00"},
+		{"19 novembre 2019", "2019-11-19T00:00:00+08:00"},
+		{"19 de noviembre de 2019", "2019-11-19T00:00:00+08:00"},
+		{"1. März 2024", "2024-03-01T00:00:00+08:00"},
+		{"19.11.2019, 14:05 Uhr", "2019-11-19T14:05:00+08:00"},
+		{"November 19, 2019", "2019-11-19T00:00:00+08:00"},
+	}
+	for _, c := range cases {
+		got, err := Parse(c.in, sgt)
+		if err != nil {
+			t.Errorf("Parse(%q): %v", c.in, err)
+			continue
+		}
+		if s := got.Format(time.RFC3339); s != c.want {
+			t.Errorf("Parse(%q) = %s, want %s", c.in, s, c.want)
+		}
+	}
+	for _, bad := range []string{"0001-01-01T00:00:00Z", "0001-01-01", "19 blah 2019", "32. November 2019"} {
+		if got, err := Parse(bad, sgt); err == nil {
+			t.Errorf("Parse(%q) = %v, want an error", bad, got)
+		}
+	}
+}
+
+func TestFind(t *testing.T) {
+	cases := []struct {
+		in   string
+		want string // "" for none
+	}{
+		{"Von Anna Muster | 19. November 2019, 14:05 Uhr | Lesezeit 3 Minuten", "2019-11-19T14:05:00Z"},
+		{"Par Jean Dupont Publié le 19 novembre 2019 à 14h05", "2019-11-19T14:05:00Z"},
+		{"Por Ana, 19 de noviembre de 2019", "2019-11-19T00:00:00Z"},
+		{"新华社 2024年3月1日 下午2:05 来源", "2024-03-01T14:05:00Z"},
+		{"Updated: 01:38:07 PM IST Nov 20, 2019 share", "2019-11-20T13:38:07Z"},
+		{"Posted 2019-11-19 02:24:00 UTC by x", "2019-11-19T02:24:00Z"},
+		{"By Jo Smith, March 1, 2024", "2024-03-01T00:00:00Z"},
+		{"Stand: 19.11.2019 14:05 Uhr", "2019-11-19T14:05:00Z"},
+		{"no date here, 42 readers, 3 of May", ""},
+	}
+	for _, c := range cases {
+		got, ok := Find(c.in, time.UTC)
+		switch {
+		case c.want == "" && ok:
+			t.Errorf("Find(%q) = %v, want none", c.in, got)
+		case c.want != "" && !ok:
+			t.Errorf("Find(%q): none, want %s", c.in, c.want)
+		case ok && got.Format(time.RFC3339) != c.want:
+			t.Errorf("Find(%q) = %s, want %s", c.in, got.Format(time.RFC3339), c.want)
+		}
+	}
+}
