@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/newsmd/newsmd/crawler/feed"
 	"github.com/newsmd/newsmd/crawler/fetch"
@@ -182,7 +184,7 @@ func runDoctor(ctx context.Context, m *Main, args []string) error {
 	var rep doctorReport
 	if *pageURL != "" {
 		c := &feedCheck{}
-		c.Story = d.story(ctx, *pageURL, c)
+		c.Story = d.story(ctx, feed.Item{URL: *pageURL}, c)
 		rep.Feeds = append(rep.Feeds, c)
 	} else {
 		for _, f := range feeds {
@@ -281,12 +283,13 @@ func (d *doctor) feed(ctx context.Context, f *feed.Feed) *feedCheck {
 			"add the host the stories moved to to the site's hosts (sites[].hosts), or fix "+key+".site")
 		return c
 	}
-	c.Story = d.story(ctx, newest(items).URL, c)
+	c.Story = d.story(ctx, newest(items), c)
 	return c
 }
 
 // story fetches and diagnoses one story page, noting its problems on c.
-func (d *doctor) story(ctx context.Context, pageURL string, c *feedCheck) *storyCheck {
+func (d *doctor) story(ctx context.Context, it feed.Item, c *feedCheck) *storyCheck {
+	pageURL := it.URL
 	s := &storyCheck{URL: pageURL}
 	resp, err := d.fetcher.Get(ctx, pageURL, fetch.Conditional{})
 	if err != nil {
@@ -304,7 +307,12 @@ func (d *doctor) story(ctx context.Context, pageURL string, c *feedCheck) *story
 		return s
 	}
 	s.URL, s.Status, s.Bytes = resp.URL, resp.Status, len(resp.Body)
-	dg := site.Diagnose(resp.Body, resp.URL, d.sites)
+	// The dates a run falls back on for a page that prints none.
+	hints := site.Hints{FeedDate: it.Published, Fetched: time.Now()}
+	if lm, err := http.ParseTime(resp.LastModified); err == nil {
+		hints.LastModified = lm
+	}
+	dg := site.DiagnoseWith(resp.Body, resp.URL, d.sites, hints)
 	s.Diagnosis = &dg
 	if dg.Err != nil {
 		s.Error = dg.Err.Error()

@@ -29,6 +29,9 @@ var otherStories = []struct{ path, title, date, lead string }{
 	{"/cn/国际/20240302-欧盟新一轮制裁", "欧盟通过对俄新一轮制裁", "2024-03-02T10:40:00+01:00", "欧盟成员国周五批准对俄罗斯的第十三轮制裁，涉及近两百个实体和个人。"},
 }
 
+// undatedPath is a story of the site that prints no date anywhere.
+const undatedPath = "/cn/法国/养老金改革辩论"
+
 func newOtherSite(t *testing.T) *otherSite {
 	t.Helper()
 	s := &otherSite{hits: map[string]int{}}
@@ -52,6 +55,12 @@ func (s *otherSite) serve(w http.ResponseWriter, r *http.Request) {
 		_, port, _ := net.SplitHostPort(r.Host)
 		fmt.Fprintf(&items, "<item><title>广告</title><link>http://localhost:%s/ad</link></item>\n", port)
 		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>RFI 中文</title><link>%s/cn/</link>%s</channel></rss>`, base, items.String())
+		return
+	}
+	if r.URL.Path == undatedPath {
+		// A story that prints no date anywhere, served with none.
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, otherPage(base, undatedPath, "法国议会辩论养老金改革", "", otherStories[0].lead))
 		return
 	}
 	for _, st := range otherStories {
@@ -214,5 +223,22 @@ func TestOnceSiteWithoutLayouts(t *testing.T) {
 	}
 	for name, post := range ps {
 		checkOtherPost(t, name, post)
+	}
+}
+
+// TestDoctorUndatedPage: a page that prints no date is written by a run,
+// dated by its fetch (date_source fetched); doctor says the same, and
+// where the date came from, instead of reporting no publication time.
+func TestDoctorUndatedPage(t *testing.T) {
+	s := newOtherSite(t)
+	dir := t.TempDir()
+	cfg := otherConfig(t, s, dir)
+	code, out, errOut := run1(t, "doctor", "--config", cfg, "--url", s.URL+undatedPath)
+	if code != 0 || !reportHas(out, "published ← generic: fetched") {
+		t.Errorf("doctor --url on an undated page: exit %d, want 0 and the date's source\n%s\n%s", code, out, errOut)
+	}
+	code, out, errOut = run1(t, "extract", "--config", cfg, "--json", "--url", s.URL+undatedPath)
+	if code != 0 || !strings.Contains(out, `"date_source": "fetched"`) {
+		t.Errorf("extract --json on an undated page: exit %d, want date_source fetched\n%s\n%s", code, out, errOut)
 	}
 }

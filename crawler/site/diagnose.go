@@ -101,6 +101,12 @@ func (d *Diagnosis) Missing() []string {
 // it applies and why not; for the layout that gave the article, the
 // source of each field. It is pure, as Extract is.
 func Diagnose(page []byte, pageURL string, sites []*Site) Diagnosis {
+	return DiagnoseWith(page, pageURL, sites, Hints{})
+}
+
+// DiagnoseWith is Diagnose with the dates ExtractWith falls back on, so
+// that it tells what a run would do with a page that prints no date.
+func DiagnoseWith(page []byte, pageURL string, sites []*Site, hints Hints) Diagnosis {
 	d := Diagnosis{URL: pageURL}
 	u, ok := httpurl.Parse(strings.TrimSpace(pageURL))
 	if !ok {
@@ -144,7 +150,7 @@ func Diagnose(page []byte, pageURL string, sites []*Site) Diagnosis {
 		}
 	}
 	if d.Extractor == "" {
-		a, err := fromGeneric(page, u, t, s, Hints{})
+		a, err := fromGeneric(page, u, t, s, hints)
 		if err != nil {
 			ee.Tried = append(ee.Tried, "generic: "+err.Error())
 			d.Err = ee
@@ -309,6 +315,10 @@ func explainGeneric(a converter.Article) []Field {
 		fields[i] = Field{Name: name, Value: values[i]}
 		if values[i] != "" {
 			fields[i].Source = "generic"
+			if name == "published" && a.DateSource != "" {
+				// Where the date came from: an estimate shows as one.
+				fields[i].Source = "generic: " + a.DateSource
+			}
 		}
 	}
 	return fields
