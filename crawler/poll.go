@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"net/url"
 	"slices"
 	"sort"
 
@@ -144,31 +143,17 @@ func interleave(batches [][]feed.Item) []feed.Item {
 }
 
 // ErrUnnamedHost: no site entry or feed names a story URL's host.
-var ErrUnnamedHost = errors.New("no site or feed names this host")
+var ErrUnnamedHost = site.ErrUnnamedHost
 
 // InScope reports whether the story at raw, given by hand (backfill), may
-// be fetched, with the rule of scope over all the feeds: a site rule
-// allows its host and port (rules is that site), or it is on the host and
-// port of one of the feeds' URLs (rules is nil). Otherwise the error is
-// ErrUnnamedHost, site.ErrNoSiteRule (a site's host on a port it does not
-// allow) or site.ErrBadURL.
+// be fetched, by site.InScope over the URLs of all the feeds: rules is its
+// site, or nil for a host without rules that a feed is on.
 func (r *Runner) InScope(raw string) (rules *site.Site, err error) {
-	_, rules, err = r.Identify(raw)
-	if err != nil || rules != nil {
-		return rules, err
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, err
-	}
+	var origins []string
 	for _, f := range r.dep.Feeds {
-		for _, fu := range f.URLs() {
-			if v, err := url.Parse(fu); err == nil && site.SameOrigin(u, v) {
-				return nil, nil
-			}
-		}
+		origins = append(origins, f.URLs()...)
 	}
-	return nil, fmt.Errorf("%s: %w", raw, ErrUnnamedHost)
+	return site.InScope(r.dep.Sites, raw, origins)
 }
 
 // scope keeps the items of feed f that are stories newsmd may fetch and
@@ -179,23 +164,10 @@ func (r *Runner) InScope(raw string) (rules *site.Site, err error) {
 // The others are counted and logged, never fetched or written, whatever
 // the feed says of them.
 func (r *Runner) scope(f *feed.Feed, items []feed.Item, sum *Summary) []feed.Item {
-	var feedURLs []*url.URL
-	for _, fu := range f.URLs() {
-		if u, err := url.Parse(fu); err == nil {
-			feedURLs = append(feedURLs, u)
-		}
-	}
 	kept := items[:0:0]
 	var refused []string
 	for _, it := range items {
-		_, rules, err := r.Identify(it.URL)
-		if err == nil && rules == nil {
-			u, perr := url.Parse(it.URL)
-			if perr != nil || !slices.ContainsFunc(feedURLs, func(fu *url.URL) bool { return site.SameOrigin(u, fu) }) {
-				err = site.ErrNoSiteRule
-			}
-		}
-		if err != nil {
+		if _, err := site.InScope(r.dep.Sites, it.URL, f.URLs()); err != nil {
 			refused = append(refused, it.URL)
 			continue
 		}

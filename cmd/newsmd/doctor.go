@@ -368,14 +368,8 @@ func (c *feedCheck) problem(what, fix string) {
 // rule allows, or, for sites without rules, on the feed's own. first is
 // the first item dropped.
 func (d *doctor) inScope(f *feed.Feed, items []feed.Item) (kept []feed.Item, first string) {
-	feedURL, _ := url.Parse(f.URL())
 	for _, it := range items {
-		_, rules, err := site.Identify(d.sites, it.URL)
-		if err == nil && rules == nil {
-			if u, perr := url.Parse(it.URL); perr != nil || feedURL == nil || !site.SameOrigin(u, feedURL) {
-				err = site.ErrNoSiteRule
-			}
-		}
+		_, err := site.InScope(d.sites, it.URL, f.URLs())
 		switch {
 		case err == nil:
 			kept = append(kept, it)

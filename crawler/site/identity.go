@@ -1,6 +1,7 @@
 package site
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -41,6 +42,29 @@ func Identify(sites []*Site, raw string) (ID, *Site, error) {
 		id.SiteKey = s.cfg.Name + ":" + sid
 	}
 	return id, s, nil
+}
+
+// ErrUnnamedHost: no site entry or feed names a story URL's host.
+var ErrUnnamedHost = errors.New("no site or feed names this host")
+
+// InScope is the one rule of the stories newsmd may fetch and write: a
+// site rule allows the URL's host and port (rules is that site), or it is
+// on the host and port of one of origins, the URLs of the feeds that list
+// it (rules is nil). Otherwise the error wraps ErrUnnamedHost,
+// ErrNoSiteRule (a site's host on a port it does not allow) or ErrBadURL.
+func InScope(sites []*Site, raw string, origins []string) (rules *Site, err error) {
+	_, rules, err = Identify(sites, raw)
+	if err != nil || rules != nil {
+		return rules, err
+	}
+	if u, err := url.Parse(raw); err == nil {
+		for _, o := range origins {
+			if v, err := url.Parse(o); err == nil && SameOrigin(u, v) {
+				return nil, nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("%s: %w", raw, ErrUnnamedHost)
 }
 
 // SameOrigin reports whether u is on the host and port of feed: the same
