@@ -77,15 +77,7 @@ func (a *storeAdapter) PublishTruncated(ctx context.Context, k crawler.Key, name
 }
 
 func (a *storeAdapter) DueRefetch(ctx context.Context, now time.Time, limit int) ([]crawler.Key, error) {
-	recs, err := a.st.DueRefetch(ctx, now, limit)
-	if err != nil {
-		return nil, err
-	}
-	keys := make([]crawler.Key, len(recs))
-	for i, r := range recs {
-		keys[i] = crawler.Key{URL: r.ID.URL, SiteKey: r.ID.SiteKey}
-	}
-	return keys, nil
+	return keysOf(a.st.DueRefetch(ctx, now, limit))
 }
 
 // ClaimRefetch claims a truncated post's re-fetch, with the size of the
@@ -113,15 +105,7 @@ func (a *storeAdapter) KeepTruncated(ctx context.Context, k crawler.Key, refetch
 }
 
 func (a *storeAdapter) Due(ctx context.Context, now time.Time, limit int) ([]crawler.Key, error) {
-	recs, err := a.st.Due(ctx, now, limit)
-	if err != nil {
-		return nil, err
-	}
-	keys := make([]crawler.Key, len(recs))
-	for i, r := range recs {
-		keys[i] = crawler.Key{URL: r.ID.URL, SiteKey: r.ID.SiteKey}
-	}
-	return keys, nil
+	return keysOf(a.st.Due(ctx, now, limit))
 }
 
 func (a *storeAdapter) ClaimFeed(ctx context.Context, feedURL string, now time.Time) (crawler.FeedState, bool, error) {
@@ -141,4 +125,16 @@ func (a *storeAdapter) ReleaseFeed(ctx context.Context, feedURL string, fs crawl
 	err := a.st.SaveFeedState(ctx, store.FeedState{FeedURL: feedURL, ETag: fs.ETag, LastModified: fs.LastModified,
 		LastPoll: fs.LastPoll, NextPoll: fs.NextPoll, Failures: fs.Failures, LastError: fs.LastError})
 	return errors.Join(err, lost(a.st.ReleaseFeed(ctx, feedURL, a.owner)))
+}
+
+// keysOf maps the records of a store listing to the runner's keys.
+func keysOf(recs []store.Record, err error) ([]crawler.Key, error) {
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]crawler.Key, len(recs))
+	for i, r := range recs {
+		keys[i] = crawler.Key{URL: r.ID.URL, SiteKey: r.ID.SiteKey}
+	}
+	return keys, nil
 }
