@@ -57,18 +57,33 @@ func extractGeneric(page []byte, doc *html.Node, pageURL *url.URL) (genericResul
 	// letters into mojibake ("It’s" becomes "Itâ€™s"): it gets the page as
 	// Extract decoded and parsed it.
 	parser := readability.NewParser()
+	parser.KeepClasses = true     // tidy reads them, then drops them
+	cand := contentCandidate(doc) // before Readability changes doc
 	article, err := parser.ParseAndMutate(doc, pageURL)
 	if err != nil {
 		return genericResult{}, fmt.Errorf("generic extract %s: %w", pageURL, err)
 	}
+	node := article.Node
+	if node != nil && node.Parent != nil {
+		node.Parent.RemoveChild(node)
+	}
+	if cand != nil && (node == nil || preferCandidate(node, cand)) {
+		node = cand
+	}
 	// Readability falls back to the whole <body> when it finds no article, so
 	// an empty page or a bare list of links still comes back as a "body".
-	if article.Node == nil || !hasTextOutsideLinks(article.Node) {
+	if node == nil || !hasTextOutsideLinks(node) {
 		return genericResult{}, fmt.Errorf("generic extract %s: %w", pageURL, errNoContent)
 	}
-	if article.Node.Parent != nil {
-		article.Node.Parent.RemoveChild(article.Node)
+	// tidy takes parts of the article away, never most of it: a page whose
+	// text it would mostly remove keeps the node as it was.
+	before, k := cloneNode(node), textLen(node)
+	tidy(node)
+	if !hasTextOutsideLinks(node) || textLen(node)*10 < k*3 {
+		node = before
+		dropClasses(node)
 	}
+	article.Node = node
 	res := genericResult{
 		Title:    strings.TrimSpace(article.Title()),
 		Byline:   strings.TrimSpace(article.Byline()),
@@ -120,4 +135,14 @@ func hasTextOutsideLinks(n *html.Node) bool {
 		}
 	}
 	return false
+}
+
+// preferCandidate reports whether the page's own article container, cand,
+// beats Readability's choice, node: when node holds under half of cand's
+// text and cand is not a list of links (under 10% of its text in links).
+// Readability then took a teaser column, a cookie notice or one section of
+// a long article.
+func preferCandidate(node, cand *html.Node) bool {
+	k := textLen(cand)
+	return textLen(node)*2 < k && linkLen(cand)*10 <= k
 }

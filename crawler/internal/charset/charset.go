@@ -29,6 +29,8 @@ func ToUTF8(body []byte, contentType string) []byte {
 			if e, n := htmlcharset.Lookup(string(m[1])); e != nil {
 				enc, name = e, n
 			}
+		} else if e, n := lateMeta(body); e != nil {
+			enc, name = e, n
 		}
 	}
 	if enc == encoding.Nop || name == "utf-8" {
@@ -63,4 +65,31 @@ func Decoded(page []byte) []byte {
 		return page
 	}
 	return ToUTF8(page, "")
+}
+
+// metaCharset matches the charset of a <meta charset> or <meta
+// http-equiv="Content-Type" content="…; charset=…">.
+var metaCharset = regexp.MustCompile(`(?i)<meta\s[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)`)
+
+// lateScan is how far lateMeta looks for a <meta> charset.
+const lateScan = 16 << 10
+
+// lateMeta is the charset a <meta> declares after the first 1024 bytes,
+// where DetermineEncoding stops looking, and before lateScan bytes: pages
+// saved by web archives and pages with long inline scripts in their head
+// declare it there. It is nil when the first 1024 bytes declare one
+// (DetermineEncoding read it) or no <meta> in reach does.
+func lateMeta(body []byte) (encoding.Encoding, string) {
+	if metaCharset.Match(body[:min(len(body), 1024)]) {
+		return nil, ""
+	}
+	head := body[:min(len(body), lateScan)]
+	if i := bytes.Index(bytes.ToLower(head), []byte("</head")); i >= 0 {
+		head = head[:i]
+	}
+	m := metaCharset.FindSubmatch(head)
+	if m == nil {
+		return nil, ""
+	}
+	return htmlcharset.Lookup(string(m[1]))
 }

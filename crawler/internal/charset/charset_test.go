@@ -36,6 +36,9 @@ func TestToUTF8(t *testing.T) {
 		{"windows-1252 when not UTF-8", "", encode(charmap.Windows1252, "<p>café “x”"), "<p>café “x”"},
 		{"broken UTF-8 named by meta", "", "<meta charset=utf-8><p>a\xff\xfeb", "<meta charset=utf-8><p>a\uFFFDb"},
 		{"broken UTF-8 past the sniffed bytes", "", "<p>" + long + "\xe7</p>", "<p>" + long + "\uFFFD</p>"},
+		{"GB2312 from a meta after a long head", "", encode(simplifiedchinese.GBK, `<head><script>`+strings.Repeat("x", 1200)+`</script><meta http-equiv="Content-Type" content="text/html; charset=gb2312"/></head><p>`+text), `<head><script>` + strings.Repeat("x", 1200) + `</script><meta http-equiv="Content-Type" content="text/html; charset=gb2312"/></head><p>` + text},
+		{"a meta in the body is not read", "", encode(charmap.Windows1252, `<head><script>`+strings.Repeat("x", 1200)+`</script></head><p>café</p><meta charset="gbk">`), `<head><script>` + strings.Repeat("x", 1200) + `</script></head><p>café</p><meta charset="gbk">`},
+		{"the first meta wins", "", encode(charmap.Windows1252, `<meta charset="windows-1252">`+strings.Repeat("x", 1200)+`<meta charset="gbk"><p>café`), `<meta charset="windows-1252">` + strings.Repeat("x", 1200) + `<meta charset="gbk"><p>café`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
