@@ -2,6 +2,7 @@ package site
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -18,7 +19,16 @@ import (
 // "" when the page names none.
 func (m pageMeta) author(readability string) string {
 	var weak string
-	for _, group := range [][]string{m.authors, {readability}, m.bylines} {
+	sources := append(slices.Clone(m.authors), []string{readability})
+	for _, b := range m.bylines {
+		sources = append(sources, []string{b})
+	}
+	for _, b := range m.printed {
+		if n := m.bylineName(b); isNameLike(n) {
+			sources = append(sources, []string{n})
+		}
+	}
+	for _, group := range sources {
 		var names []string
 		for _, v := range group {
 			if n := m.bylineName(v); n != "" && !containsFold(names, n) {
@@ -61,10 +71,24 @@ var (
 	bylineLabel = regexp.MustCompile(`(?i)^(?:(?:written|posted|published|geschrieben|verfasst|veröffentlicht|publiziert|ein\s+(?:gast)?(?:beitrag|artikel))\s+(?:by|von)\b|by|von|vom|par|por|door|przez|av|af|text|autor(?:in)?|author|auteur|作者|記者|记者|撰文|撰稿|文|編輯|编辑|責任編輯|责任编辑)(?:\s*[:：/／|｜]\s*|\s+)`)
 	// labelColon is a short label ending in a colon: "Text und Interview: ".
 	labelColon = regexp.MustCompile(`^[^:：\d]{1,30}[:：]\s*`)
-	// bylineDate is a date after the name: "am 08.12.2022", "| 5. März".
-	bylineDate = regexp.MustCompile(`(?i)\s*(?:[,|·•–—-]\s*)?(?:am|on|le|el|vom|updated|aktualisiert|published|veröffentlicht)?\s*\d{1,4}[./-]\s?\d{1,2}[./-]\s?\d{1,4}.*$`)
+	// bylineTail is what follows the name: a date ("am 08.12.2022",
+	// "| 5. März 2020", "le 07 Mai"), the illustrator, the photographer.
+	bylineTail = regexp.MustCompile(`(?i)(?:\s*[,|·•–—-]\s*|\s+)(?:(?:am|on|le|el|vom|um|at|updated|aktualisiert|published|veröffentlicht)\s+)?(?:\d|` + dateWords + `).*$|\d{1,2}\.\s.*$|\s+(?:illustrations?|illustrationen|fotos?|photos?|bilder)\b.*$`)
+	// bylineAt is "am", "on", "le" after the name, before a date.
+	bylineAt = regexp.MustCompile(`\s+(?:am|on|le|el|um|at)\s.*$`)
+	// dateWords start a date after a name: a month before a number, a day
+	// of the week.
+	dateWords = `(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|mär|mai|okt|dez|janv|févr|avr|juil|déc|ene|abr|ago|dic|` +
+		`january|february|march|april|june|july|august|september|october|november|december|januar|februar|märz|juni|juli|oktober|dezember|` +
+		`janvier|février|mars|avril|juin|juillet|août|septembre|octobre|novembre|décembre)\.?\s*\d|` +
+		`(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|` +
+		`lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)[\s,])`
+	// gluedLabel is "By" run into the name: "ByAlex Bozarjian".
+	gluedLabel = regexp.MustCompile(`^(?:By|Von|Par|Por|Veröffentlicht von|Posted by)(\p{Lu})`)
+	// lateLabel is a label after a date: "Posted on May 2, 2020 by Jane".
+	lateLabel = regexp.MustCompile(`(?i)^.*\d.*\s(?:by|von|par|por)\s+`)
 	// notAName are bylines that name no one, lower case.
-	notAName = []string{"username", "admin", "administrator", "no author", "unknown", "anonymous", "posted", "published", "publiziert am", "veröffentlicht am", "by", "von", "author", "autor", "staff", "guest"}
+	notAName = []string{"username", "admin", "administrator", "no author", "unknown", "anonymous", "posted", "published", "publiziert am", "veröffentlicht am", "by", "von", "author", "autor", "staff", "guest", "null", "none"}
 )
 
 // bylineName cleans a byline candidate into a name: the label and a date
@@ -72,17 +96,19 @@ var (
 // address, the site's name, "Username", a paragraph).
 func (m pageMeta) bylineName(v string) string {
 	v = converter.CleanText(v)
+	v = lateLabel.ReplaceAllString(gluedLabel.ReplaceAllString(v, "$1"), "")
 	for range 2 {
 		v = strings.TrimSpace(bylineLabel.ReplaceAllString(v, ""))
 	}
 	if loc := labelColon.FindStringIndex(v); loc != nil && len(strings.Fields(v[:loc[1]])) <= 3 {
 		v = v[loc[1]:]
 	}
-	v = bylineDate.ReplaceAllString(v, "")
+	v = bylineAt.ReplaceAllString(bylineTail.ReplaceAllString(v, ""), "")
 	v = strings.TrimFunc(v, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != ')' && r != '.' })
 	switch {
-	case v == "", !strings.ContainsFunc(v, unicode.IsLetter),
+	case v == "", !strings.ContainsFunc(v, unicode.IsLetter), unicode.IsDigit([]rune(v)[0]),
 		strings.Contains(v, "://"), strings.HasPrefix(strings.ToLower(v), "www."), strings.Contains(v, "@"),
+		strings.Contains(v, "/") && strings.Contains(v, ".") && !strings.Contains(v, " "), // gothamist.com/staff/x
 		utf8.RuneCountInString(v) > 100, len(strings.Fields(v)) > 12,
 		containsFold(notAName, v), m.isSiteOwnName(v):
 		return ""
@@ -116,7 +142,7 @@ func isByline(n *html.Node) bool {
 	if n.DataAtom == atom.Meta || n.DataAtom == atom.Img || n.DataAtom == atom.Link || n.DataAtom == atom.Body || n.DataAtom == atom.Html {
 		return false
 	}
-	s := strings.ToLower(attr(n, "class") + " " + attr(n, "id"))
+	s := strings.ToLower(attr(n, "class") + " " + attr(n, "id") + " " + attr(n, "data-testid"))
 	if !strings.Contains(s, "byline") && !strings.Contains(s, "author") && !strings.Contains(s, "autor") {
 		return false
 	}
@@ -293,3 +319,63 @@ func (objs ldObjs) image(v any) converter.Image {
 	}
 	return converter.Image{}
 }
+
+// isPerson reports whether a JSON-LD @type names a person.
+func isPerson(v any) bool {
+	switch t := v.(type) {
+	case string:
+		return t == "Person"
+	case []any:
+		return slices.ContainsFunc(t, isPerson)
+	}
+	return false
+}
+
+// printedByline is a line that is a byline by its words alone: "Von
+// Daniela Obers", "By Jane Doe", "Text und Interview: Harald Willenbrock".
+var printedByline = regexp.MustCompile(`^(?:[Bb]y|[Vv]on|[Pp]ar|[Pp]or|[Dd]oor|[Pp]rzez|Text(?: und [^:]{1,20})?(?: von|:)|Autor(?:in)?:|Author:|Auteur\s?:|作者[:：]|記者[:：]|记者[:：])\s*\p{Lu}`)
+
+// bylineElements are the elements an unmarked byline stands alone in.
+var bylineElements = map[atom.Atom]bool{atom.P: true, atom.Div: true, atom.Span: true, atom.Em: true, atom.I: true,
+	atom.B: true, atom.Strong: true, atom.Small: true, atom.Address: true, atom.Li: true}
+
+// shortText is the cleaned text under n when it is at most limit bytes,
+// found without reading more of n than that.
+func shortText(n *html.Node, limit int) (string, bool) {
+	var b strings.Builder
+	ok := true
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		for c := n.FirstChild; c != nil && ok; c = c.NextSibling {
+			switch {
+			case c.Type == html.TextNode:
+				b.WriteString(c.Data)
+				ok = b.Len() <= limit*2 // white space folds later
+			case c.Type == html.ElementNode && c.DataAtom != atom.Script && c.DataAtom != atom.Style:
+				b.WriteByte(' ')
+				walk(c)
+			}
+		}
+	}
+	walk(n)
+	t := converter.CleanText(b.String())
+	return t, ok && t != "" && len(t) <= limit
+}
+
+// isNameLike reports whether s reads as people's names: a few words, each
+// capitalised or a particle that joins names ("und", "de", "von").
+func isNameLike(s string) bool {
+	words := strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || r == ',' || r == '/' })
+	if len(words) == 0 || len(words) > 6 {
+		return false
+	}
+	for _, w := range words {
+		r, _ := utf8.DecodeRuneInString(w)
+		if !unicode.IsUpper(r) && !unicode.Is(unicode.Han, r) && !slices.Contains(nameParticles, w) {
+			return false
+		}
+	}
+	return true
+}
+
+var nameParticles = []string{"und", "and", "&", "y", "et", "e", "i", "de", "da", "di", "du", "van", "von", "der", "den", "del", "la", "le", "zu"}

@@ -21,8 +21,9 @@ import (
 type pageMeta struct {
 	titles   []string // JSON-LD headline, og:title, twitter:title, <title>
 	h1s      []string // the text of the page's <h1>s, in page order
-	authors  []string // from structured data: JSON-LD, then metas
-	bylines  []string // printed: rel=author, itemprop=author, byline classes
+	authors  [][]string // from structured data: JSON-LD, then each meta
+	bylines  []string // marked: rel=author, itemprop=author, byline classes
+	printed  []string // unmarked: "Von Daniela Obers" alone in a paragraph
 	images   []converter.Image
 	captions map[string]string // converter.ImageKey of a figure's image → its caption
 	langs    []string
@@ -67,12 +68,15 @@ func readPageMeta(p *page, u *url.URL, names []string) pageMeta {
 	if art == nil {
 		art = ld.withKey("author")
 	}
-	m.authors = append(m.authors, ld.names(art["author"])...)
+	m.authors = append(m.authors, ld.names(art["author"]))
 	for _, k := range authorMetas {
-		m.authors = append(m.authors, metas[k]...)
+		m.authors = append(m.authors, metas[k])
 	}
 	m.names = append(m.names, names...)
-	m.names = append(m.names, ld.names(art["publisher"])...)
+	// A blog's publisher is its author: only an organization names the site.
+	if pub, ok := art["publisher"].(map[string]any); !ok || !isPerson(ld.resolve(pub)["@type"]) {
+		m.names = append(m.names, ld.names(art["publisher"])...)
+	}
 	if w := ld.ofType("WebSite"); w != nil {
 		m.names = append(m.names, ld.names(w["name"])...)
 	}
@@ -129,6 +133,12 @@ func (m *pageMeta) readTree(root *html.Node, base *url.URL) {
 				m.bylines = append(m.bylines, v)
 			}
 			return false
+		}
+		if len(m.printed) < maxBylines && bylineElements[n.DataAtom] {
+			if t, ok := shortText(n, 80); ok && printedByline.MatchString(t) {
+				m.printed = append(m.printed, t)
+				return false
+			}
 		}
 		if cls := strings.ToLower(attr(n, "class")); strings.Contains(cls, "caption") && n.Parent != nil && n.DataAtom != atom.Figure {
 			m.readCaption(n.Parent, n, base)
