@@ -19,11 +19,11 @@ import (
 // changes the tree (it drops bylines and figures it judges noise);
 // fromGeneric picks from them with what Readability found.
 type pageMeta struct {
-	titles   []string // JSON-LD headline, og:title, twitter:title, <title>
-	h1s      []string // the text of the page's <h1>s, in page order
+	titles   []string   // JSON-LD headline, og:title, twitter:title, <title>
+	h1s      []string   // the text of the page's <h1>s, in page order
 	authors  [][]string // from structured data: JSON-LD, then each meta
-	bylines  []string // marked: rel=author, itemprop=author, byline classes
-	printed  []string // unmarked: "Von Daniela Obers" alone in a paragraph
+	bylines  []string   // marked: rel=author, itemprop=author, byline classes
+	printed  []string   // unmarked: "Von Daniela Obers" alone in a paragraph
 	images   []converter.Image
 	captions map[string]string // converter.ImageKey of a figure's image → its caption
 	langs    []string
