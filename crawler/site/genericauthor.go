@@ -202,6 +202,8 @@ func inComments(n *html.Node) bool {
 // and @graph, in page order.
 type ldObjs []map[string]any
 
+// ldObjects decodes the ld+json blocks of p, repairing invalid JSON as
+// ldjsonDates does; blocks past repair are skipped.
 func ldObjects(p *page) ldObjs {
 	var objs ldObjs
 	var add func(v any)
