@@ -33,6 +33,10 @@ type Article struct {
 	Modified time.Time `json:"modified,omitzero"`
 	// Author is the byline, or "" when the page names none.
 	Author string `json:"author,omitempty"`
+	// Language is the page's language as a BCP 47 tag ("de-DE",
+	// "zh-Hant"), as the page declares it; "" when it does not or the
+	// site's layout rules do not read it.
+	Language string `json:"lang,omitempty"`
 	// Keywords are the page's tags, in page order, without duplicates.
 	Keywords []string `json:"keywords,omitempty"`
 	// Image is the lead image, shown above the body.

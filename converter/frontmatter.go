@@ -117,6 +117,11 @@ func (c *Converter) frontMatter(a Article, base *url.URL, title string, noLiquid
 			if a.DateSource != "" {
 				add(e, str(a.DateSource))
 			}
+		case "lang":
+			// The page's language, as the generic extractor read it.
+			if a.Language != "" {
+				add(e, str(a.Language))
+			}
 		}
 	}
 	if noLiquid {

@@ -20,7 +20,7 @@ const SiteVar = "{site}"
 
 // ExtraFields are the optional front matter keys, in the order they are
 // written when switched on.
-var ExtraFields = []string{"story_id", "section", "updated", "byline", "keywords", "image", "image_caption", "truncated", "date_source"}
+var ExtraFields = []string{"story_id", "section", "updated", "byline", "keywords", "image", "image_caption", "truncated", "date_source", "lang"}
 
 // Options controls the shape of a post. The zero value is not usable; start
 // from DefaultOptions.

@@ -261,6 +261,25 @@ categories: [联合早报]
 	}
 }
 
+// TestRenderLang: the page's language is written when the lang extra is
+// listed, and only then, so that existing archives' posts stay as they
+// were.
+func TestRenderLang(t *testing.T) {
+	a := testArticle()
+	a.Language = "zh-Hant-TW"
+	for _, profile := range []string{converter.ProfileJekyll, converter.ProfileHugo} {
+		opts := converter.DefaultOptions()
+		opts.Profile = profile
+		if fm := splitPost(t, render(t, newConverter(t, opts), a).Content).frontMatter; strings.Contains(fm, "lang") {
+			t.Errorf("%s default: got a lang key in\n%s", profile, fm)
+		}
+		opts.Extra = []string{"lang"}
+		if fm := splitPost(t, render(t, newConverter(t, opts), a).Content).frontMatter; !strings.Contains(fm, "\nlang: zh-Hant-TW\n") {
+			t.Errorf("%s with extra lang: got\n%s\nwant a line lang: zh-Hant-TW", profile, fm)
+		}
+	}
+}
+
 func TestRenderFrontMatterKeys(t *testing.T) {
 	full := testArticle()
 	full.StoryID = "1215830"
@@ -271,6 +290,7 @@ func TestRenderFrontMatterKeys(t *testing.T) {
 	full.Image = converter.Image{URL: "https://www.zaobao.com.sg/s3/files/images/x.jpg?VersionId=1", Caption: "柯文哲（路透社）"}
 	full.Truncated = true
 	full.DateSource = "url"
+	full.Language = "zh-Hans-SG"
 
 	bare := testArticle()
 

@@ -25,25 +25,18 @@ func fromGeneric(pageBytes []byte, u *url.URL, t *tree, site *Site, hints Hints)
 	if site != nil {
 		loc = site.loc
 	}
-	var (
-		ogURL  = converter.CleanText(firstMeta(p, "og:url"))
-		names  = p.siteNames(site)
-		titles [][]string
-	)
-	for _, src := range genericTitles {
-		titles = append(titles, p.values(src, false, false))
-	}
+	ogURL := converter.CleanText(firstMeta(p, "og:url"))
+	meta := readPageMeta(p, u, p.siteNames(site))
 	published, dateSource := pageDate(p, u, loc, hints.Fetched)
 	modified := cmp.Or(firstValue(p, "ldjson:dateModified"), firstMeta(p, "article:modified_time"))
 	keywords := cmp.Or(firstValue(p, "ldjson:keywords"), firstMeta(p, "keywords"))
-	ogImage := firstMeta(p, "og:image")
 
 	g, err := extractGeneric(pageBytes, t.doc.Nodes[0], u)
 	if err != nil {
 		return converter.Article{}, err
 	}
-	names = append(names, converter.CleanText(g.SiteName))
-	a := converter.Article{Extractor: "generic", Author: converter.CleanText(g.Byline), Site: converter.CleanText(g.SiteName)}
+	meta.names = append(meta.names, g.SiteName)
+	a := converter.Article{Extractor: "generic", Site: converter.CleanText(g.SiteName)}
 	if site != nil {
 		a.Site = site.cfg.Title
 		a.URL = site.canonicalURL(u, ogURL)
@@ -52,14 +45,10 @@ func fromGeneric(pageBytes []byte, u *url.URL, t *tree, site *Site, hints Hints)
 	} else {
 		a.URL = genericCanonical(u, ogURL)
 	}
-	a.Title = headline(g.Title, names)
-	for _, vals := range titles {
-		for _, v := range vals {
-			if a.Title == "" {
-				a.Title = headline(v, names)
-			}
-		}
+	if site != nil {
+		meta.names = append(meta.names, a.Site)
 	}
+	a.Title = meta.title(g.Title)
 	if a.Title == "" {
 		return a, errNoTitle
 	}
@@ -85,31 +74,14 @@ func fromGeneric(pageBytes []byte, u *url.URL, t *tree, site *Site, hints Hints)
 		}
 	}
 	a.Keywords = splitKeywords([]string{keywords})
-	a.Image.URL = converter.ResolveURL(u, cmp.Or(g.ImageURL, ogImage))
-	if a.Author == a.Site {
-		a.Author = ""
-	}
+	a.Image = meta.image(u, g.ImageURL)
+	a.Author = meta.author(g.Byline)
+	a.Language = meta.lang(g.Language)
 	body := element(atom.Body)
 	body.AppendChild(g.Body)
 	stripHidden(body)
 	a.Body = body
 	return a, nil
-}
-
-// genericTitles are where fromGeneric looks for the headline when
-// Readability's title is empty or only the site's name.
-var genericTitles = mustSources("ldjson:headline", "meta:og:title", "css:title")
-
-func mustSources(raws ...string) []source {
-	srcs := make([]source, len(raws))
-	for i, raw := range raws {
-		src, err := parseSource(raw)
-		if err != nil {
-			panic(err)
-		}
-		srcs[i] = src
-	}
-	return srcs
 }
 
 // firstValue evaluates a source written as in config.yaml and returns its
