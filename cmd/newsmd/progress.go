@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vbauerster/cupwriter"
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 
@@ -86,8 +87,8 @@ type progress struct {
 	log *slog.Logger
 	out *logWriter
 
-	mu              sync.Mutex
-	written, failed int
+	mu                    sync.Mutex
+	done, written, failed int
 
 	// On a terminal:
 	bars *mpb.Progress
@@ -101,7 +102,12 @@ func (m *Main) startProgress(total int, log *slog.Logger) *progress {
 	if !m.stderrTerminal() {
 		return p
 	}
-	p.bars = mpb.New(mpb.WithOutput(m.Stderr), mpb.WithWidth(30), mpb.WithRefreshRate(150*time.Millisecond))
+	// Each redraw starts at the first column, even after the terminal
+	// echoed a ^C where the cursor was.
+	f := m.Stderr.(*os.File)
+	cw := cupwriter.New(lineStart{f}, false)
+	cw.SetTermFd(int(f.Fd()))
+	p.bars = mpb.New(mpb.WithConsoleWriter(cw), mpb.WithWidth(30), mpb.WithRefreshRate(150*time.Millisecond))
 	p.bar = p.bars.New(int64(total), mpb.BarStyle().Lbound("[").Rbound("]").Filler("=").Tip(">").Padding("-"),
 		mpb.PrependDecorators(
 			decor.Name("backfill "),
@@ -122,9 +128,15 @@ func (m *Main) startProgress(total int, log *slog.Logger) *progress {
 	return p
 }
 
-// story counts one story done of total: the callback of crawler.Deps.
-func (p *progress) story(done, total int, r crawler.Result) {
+// story counts one story of total: the callback of crawler.Deps. A story
+// the run let go when it was stopped (no outcome) is not done.
+func (p *progress) story(_, total int, r crawler.Result) {
+	if r.Outcome == "" {
+		return
+	}
 	p.mu.Lock()
+	p.done++
+	done := p.done
 	switch r.Outcome {
 	case crawler.Written:
 		p.written++
@@ -141,6 +153,19 @@ func (p *progress) story(done, total int, r crawler.Result) {
 	if done == total || done%plainEvery == 0 {
 		p.log.Info("backfill progress", "done", done, "total", total, "written", written, "failed", failed)
 	}
+}
+
+// lineStart writes each redraw of the bar after a carriage return: the
+// redraw moves the cursor up to the bar's line and clears from there,
+// which leaves the start of the old bar when the cursor is not at the
+// start of its line.
+type lineStart struct{ w io.Writer }
+
+func (l lineStart) Write(p []byte) (int, error) {
+	if _, err := l.w.Write(append([]byte{'\r'}, p...)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // stop ends the bar, left drawn where it stopped, and sends the log lines
