@@ -196,3 +196,43 @@ func TestBackfillTerminalInterrupt(t *testing.T) {
 		t.Errorf("want the summary (3 written) and the interrupted line under the bar:\n%s", screenText)
 	}
 }
+
+// TestLogLines: every log line of a run names one component (the fetch
+// lines said component=once component=fetch), and durations are seconds
+// in keys that say so, in JSON (not nanoseconds) and in text (not
+// "664.622036ms").
+func TestLogLines(t *testing.T) {
+	stories := fakesite.Stories(3, time.Date(2024, 3, 1, 6, 0, 0, 0, time.UTC))
+	site := fakesite.New(stories)
+	defer site.Close()
+	dir := t.TempDir()
+	cfg := e2eConfig(t, site, dir)
+	goDuration := regexp.MustCompile(`[= ]"?\d+(\.\d+)?(ns|µs|ms|s|m|h)\b`)
+	for i, format := range []string{"json", "text"} {
+		// A page that fails once: a "retrying" line with its wait.
+		site.Fail(stories[i+1].Path(), fakesite.Fault{Status: 503}) // a story new to this run
+		site.SetStories(stories[:i+2])
+		p := start(t, []string{"NEWSMD_LOG_LEVEL=debug", "NEWSMD_LOG_FORMAT=" + format}, "once", "--config", cfg)
+		<-p.exited
+		lines := strings.Split(strings.TrimSpace(p.stderr.String()), "\n")
+		var retry string
+		for _, l := range lines {
+			key := `"component":`
+			if format == "text" {
+				key = " component="
+			}
+			if n := strings.Count(l, key); n != 1 {
+				t.Errorf("%s: %d components in %s", format, n, l)
+			}
+			if m := goDuration.FindString(l); m != "" {
+				t.Errorf("%s: a duration as Go prints it (%s) in %s", format, m, l)
+			}
+			if strings.Contains(l, "retrying") {
+				retry = l
+			}
+		}
+		if !strings.Contains(retry, "wait_seconds") || !strings.Contains(retry, "fetch") {
+			t.Errorf("%s: no retrying line of component fetch with wait_seconds:\n%s", format, p.stderr)
+		}
+	}
+}
