@@ -331,3 +331,46 @@ func TestReadmeSetupCommands(t *testing.T) {
 		t.Errorf(".ci/run does not run the README's test command")
 	}
 }
+
+// TestImageRecipes: the Dockerfile's and compose file's base images are
+// named in full (daemonless builders have no default registry), no
+// "# syntax=" line makes BuildKit pull a frontend, and every compose
+// service that runs newsmd's image builds it (it is in no registry).
+func TestImageRecipes(t *testing.T) {
+	docker, err := os.ReadFile("../../Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := regexp.MustCompile(`(?m)^FROM\s+(\S+)`)
+	for _, m := range from.FindAllStringSubmatch(string(docker), -1) {
+		if first, _, _ := strings.Cut(m[1], "/"); !strings.Contains(first, ".") {
+			t.Errorf("Dockerfile: FROM %s: want a fully qualified name (docker.io/library/…)", m[1])
+		}
+	}
+	if strings.Contains(string(docker), "# syntax=") {
+		t.Errorf("Dockerfile has a # syntax= line")
+	}
+	data, err := os.ReadFile("../../docker-compose.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var compose struct {
+		Services map[string]struct {
+			Image string `yaml:"image"`
+			Build any    `yaml:"build"`
+		} `yaml:"services"`
+	}
+	if err := yaml.Unmarshal(data, &compose); err != nil {
+		t.Fatal(err)
+	}
+	for name, s := range compose.Services {
+		switch first, _, _ := strings.Cut(s.Image, "/"); {
+		case strings.HasPrefix(s.Image, "newsmd"):
+			if s.Build == nil {
+				t.Errorf("compose service %s runs %s without build:", name, s.Image)
+			}
+		case !strings.Contains(first, "."):
+			t.Errorf("compose service %s: image %s: want a fully qualified name", name, s.Image)
+		}
+	}
+}
