@@ -1,9 +1,10 @@
-# syntax=docker/dockerfile:1
 # newsmd: a static binary on a minimal image that runs as a non-root user.
 #   docker build --build-arg VERSION=v1.0.0 -t newsmd .
 #   docker run -d -v newsmd-data:/data -p 9180:9180 newsmd            # the daemon
 #   docker run --rm -v newsmd-data:/data newsmd once                   # one poll
-FROM golang:1.26.8-bookworm AS build
+# Base images are named in full (registry/namespace/name): builders without a
+# daemon or a default registry (podman, buildah, kaniko) find them too.
+FROM docker.io/library/golang:1.26.8-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download

@@ -93,14 +93,22 @@ func (c *Converter) Render(a Article) (Post, error) {
 	if err != nil {
 		return Post{}, err
 	}
-	text := fmt.Sprintf("<!--%d-->\n[%s](%s)\n------\n\n%s", a.Published.UnixMilli(), escapeLinkText(title), linkDestination(base.String()), body)
+	var text string
 	liquid := false
 	switch c.opts.Profile {
 	case ProfileJekyll:
+		// The legacy archive's header: the instant in milliseconds, the
+		// title linked to the story, and a rule under it (a setext H2).
+		text = fmt.Sprintf("<!--%d-->\n[%s](%s)\n------\n\n%s", a.Published.UnixMilli(), escapeLinkText(title), linkDestination(base.String()), body)
 		// Jekyll runs Liquid over post bodies: "{{ x }}" in a story would
 		// vanish and "{% x %}" would break the site's build.
 		liquid = strings.Contains(text, "{{") || strings.Contains(text, "{%")
 	case ProfileHugo:
+		// Hugo themes print the title and link the source from the front
+		// matter: the legacy title line and rule would show as a second
+		// heading. The marker, an HTML comment, stays: it shows nothing
+		// and dates the post for ReadPost.
+		text = fmt.Sprintf("<!--%d-->\n\n%s", a.Published.UnixMilli(), body)
 		// Hugo takes "{{<" and "{{%" for shortcodes; escaped, they show as
 		// written.
 		text = hugoShortcodes.Replace(text)

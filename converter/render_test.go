@@ -70,8 +70,8 @@ func render(t testing.TB, c *converter.Converter, a converter.Article) converter
 type post struct {
 	frontMatter string // the YAML between the two "---" lines
 	marker      string // the <!--unix ms--> line
-	link        string // the [title](url) line
-	body        string // the Markdown after "------" and a blank line
+	link        string // the [title](url) line; "" in the hugo profile, which has none
+	body        string // the Markdown after "------" (hugo: after the marker) and a blank line
 }
 
 func splitPost(t testing.TB, content []byte) post {
@@ -84,9 +84,13 @@ func splitPost(t testing.TB, content []byte) post {
 	if !ok {
 		t.Fatalf("front matter has no closing \"---\" line: %q", head(content))
 	}
+	if marker, body, ok := strings.Cut(rest, "\n\n"); ok && strings.HasPrefix(marker, "<!--") && !strings.Contains(marker, "\n") {
+		// The hugo profile: the marker alone, without the legacy header.
+		return post{frontMatter: fm + "\n", marker: marker, body: body}
+	}
 	lines := strings.SplitN(rest, "\n", 4)
 	if len(lines) != 4 || lines[2] != "------" || !strings.HasPrefix(lines[3], "\n") {
-		t.Fatalf("after the front matter got %q, want marker, link, \"------\" and a blank line", head([]byte(rest)))
+		t.Fatalf("after the front matter got %q, want marker, link, \"------\" and a blank line (hugo: marker and a blank line)", head([]byte(rest)))
 	}
 	return post{frontMatter: fm + "\n", marker: lines[0], link: lines[1], body: lines[3][1:]}
 }
@@ -546,6 +550,15 @@ func TestRenderHugo(t *testing.T) {
 	if !strings.HasPrefix(p.marker, "<!--") {
 		t.Errorf("got marker line %q, want the <!--ms--> marker in the hugo profile too", p.marker)
 	}
+	// No legacy header: a Hugo theme shows the title and the source from
+	// the front matter, and "[title](url)" over "------" would be a second
+	// heading.
+	if p.link != "" || strings.Contains(p.body, "------") || strings.Contains(p.body, "]("+storyURL+")") {
+		t.Errorf("got the legacy header in a hugo post: link line %q, body\n%s", p.link, p.body)
+	}
+	if !strings.HasPrefix(p.body, "台北市长柯文哲今天在双城论坛致词。") {
+		t.Errorf("got body %q, want the story's text right after the marker", head([]byte(p.body)))
+	}
 }
 
 func TestRenderExtraFields(t *testing.T) {
@@ -936,7 +949,9 @@ func TestRenderTemplateSyntax(t *testing.T) {
 		{"jekyll liquid tag in body", converter.ProfileJekyll, "标题", "<p>{% include x.html %}</p>", true, []string{"{% include x.html %}"}},
 		{"jekyll liquid in title", converter.ProfileJekyll, "{{ page.title }}", "<p>正文</p>", true, []string{"{{ page.title }}"}},
 		{"hugo shortcodes in body", converter.ProfileHugo, "标题", "<p>{{< youtube abc >}} 与 {{% note %}}</p>", false, []string{"{{< youtube abc >}} 与 {{% note %}}"}},
-		{"hugo shortcode in title", converter.ProfileHugo, "{{% note %}} 标题", "<p>正文</p>", false, []string{"{{% note %}} 标题"}},
+		// The title is in the front matter alone (no legacy header), where
+		// Hugo reads no shortcodes: it is checked there, as written.
+		{"hugo shortcode in title", converter.ProfileHugo, "{{% note %}} 标题", "<p>正文</p>", false, []string{"正文"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -960,6 +975,9 @@ func TestRenderTemplateSyntax(t *testing.T) {
 				after := string(content[len("---\n")+len(p.frontMatter)+len("---\n"):])
 				if strings.Contains(after, "{{<") || strings.Contains(after, "{{%") {
 					t.Errorf("got a shortcode opener in %q", after)
+				}
+				if got := parseFrontMatter(t, p.frontMatter).Title; got != tt.title {
+					t.Errorf("got front matter title %q, want %q", got, tt.title)
 				}
 			}
 			text := textContent(markdown(t, p.marker+"\n"+p.link+"\n------\n\n"+p.body))

@@ -112,7 +112,11 @@ func (r *Runner) claimAndWrite(ctx context.Context, it feed.Item, force bool) (R
 	start := r.now()
 	article, reason, permanent, err := r.article(ctx, it, rules)
 	if err == nil {
-		return r.publish(ctx, k, article, start)
+		// The page is in hand: it is written even when the run is stopping
+		// (a SIGTERM now), so that it is counted and not fetched again.
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		return r.publish(wctx, k, article, start)
 	}
 	if ctx.Err() != nil {
 		// Stopping (SIGTERM): give the story back at once, with a context
@@ -177,7 +181,8 @@ func (r *Runner) publish(ctx context.Context, k Key, article converter.Article, 
 	r.alarms.ArticleWritten(k.URL, rules, article)
 	r.dep.Metrics.ObserveLag(r.now().Sub(article.Published))
 	r.dep.Log.Info("article written", "article_url", k.URL, "path", path, "extractor", article.Extractor,
-		"duration", r.now().Sub(start), "lag", r.now().Sub(article.Published))
+		"duration_seconds", r.now().Sub(start).Round(time.Millisecond).Seconds(),
+		"lag_seconds", r.now().Sub(article.Published).Round(time.Second).Seconds())
 	return res, nil
 }
 
@@ -229,7 +234,7 @@ func (r *Runner) serverWait(asked time.Duration, what, u string) time.Duration {
 		return asked
 	}
 	r.dep.Log.Warn("server asked for a longer wait than crawl.max_wait; capped", "url", u, "header", what,
-		"asked", asked.String(), "wait", r.cfg.MaxWait.String())
+		"asked_seconds", asked.Seconds(), "wait_seconds", r.cfg.MaxWait.Seconds())
 	return r.cfg.MaxWait
 }
 

@@ -41,7 +41,6 @@ func runBackfill(ctx context.Context, m *Main, args []string) error {
 	}
 	defer c.Close()
 
-	c.deps.Progress = progress(m.Stderr, c.log)
 	runner := c.runner()
 	var items []feed.Item
 	refused := 0
@@ -86,33 +85,17 @@ func runBackfill(ctx context.Context, m *Main, args []string) error {
 		}
 		fmt.Fprintf(m.Stderr, "hint: to fetch them, add to the config file (see README, Adding another site):\nsites:%s\n", b.String())
 	}
-	sum, err := runner.Process(ctx, items, *force)
-	fmt.Fprintln(m.Stdout, sum)
+	bar := m.startProgress(len(items), c.log)
+	c.deps.Progress = bar.story
+	sum, err := c.runner().Process(ctx, items, *force)
+	bar.stop()
+	sum.Refused = refused
+	fmt.Fprintln(m.Stdout, "backfill:", sum.Stories())
 	if err != nil {
-		return usageError{fmt.Errorf("backfill: %w", err)}
+		return storeError{fmt.Errorf("backfill: %w", err)}
 	}
-	if sum.Unfinished() || refused > 0 {
+	if sum.Unfinished() {
 		return errSomeFailed
 	}
 	return nil
-}
-
-// progress draws a bar on a terminal and plain lines otherwise.
-func progress(w io.Writer, log interface{ Info(string, ...any) }) func(done, total int, r crawler.Result) {
-	f, ok := w.(*os.File)
-	tty := ok && isTerminal(f)
-	return func(done, total int, r crawler.Result) {
-		if tty {
-			const width = 30
-			filled := width * done / max(total, 1)
-			fmt.Fprintf(w, "\r[%s%s] %d/%d %-9s", strings.Repeat("#", filled), strings.Repeat(".", width-filled), done, total, r.Outcome)
-			if done == total {
-				fmt.Fprintln(w)
-			}
-			return
-		}
-		if done == total || done%25 == 0 {
-			log.Info("backfill progress", "done", done, "total", total)
-		}
-	}
 }

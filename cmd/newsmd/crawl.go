@@ -59,7 +59,8 @@ type crawl struct {
 }
 
 // openCrawl reads the config, opens the store and gathers the runner's
-// parts. Errors are usage errors (exit 2): configuration or store.
+// parts. Its errors are usage errors (exit 2: configuration) or store
+// errors (exit 3: a store that does not open).
 func openCrawl(ctx context.Context, m *Main, fl *flag.FlagSet, configPath string, component string) (*crawl, error) {
 	a, err := m.load(fl, configPath, component, nil)
 	if err != nil {
@@ -77,13 +78,13 @@ func openCrawl(ctx context.Context, m *Main, fl *flag.FlagSet, configPath string
 			}
 		}
 	}
-	fetcher, err := fetch.New(cfg.Fetch, hosts, a.log)
+	fetcher, err := fetch.New(cfg.Fetch, hosts, a.root)
 	if err != nil {
 		return nil, usageError{err}
 	}
 	db, where, err := openBackend(ctx, cfg.Store)
 	if err != nil {
-		return nil, usageError{storeOpenError(cfg.Store, where, err)}
+		return nil, storeError{storeOpenError(cfg.Store, where, err)}
 	}
 	if cfg.Store.Driver == "postgres" {
 		// Workers sharing a database share each host's budget too, so
@@ -91,7 +92,8 @@ func openCrawl(ctx context.Context, m *Main, fl *flag.FlagSet, configPath string
 		// killed worker frees itself after a request could have ended.
 		gate, err := store.NewHostGate(db, 2*cfg.Fetch.Timeout+10*time.Second)
 		if err != nil {
-			return nil, usageError{err}
+			db.Close()
+			return nil, storeError{err}
 		}
 		fetcher.ShareHosts(gate)
 	}

@@ -175,7 +175,7 @@ func runDoctor(ctx context.Context, m *Main, args []string) error {
 		}
 		hosts = append(hosts, u.Hostname())
 	}
-	fetcher, err := fetch.New(a.cfg.Fetch, hosts, a.log)
+	fetcher, err := fetch.New(a.cfg.Fetch, hosts, a.root)
 	if err != nil {
 		return usageError{err}
 	}

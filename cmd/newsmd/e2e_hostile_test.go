@@ -189,14 +189,14 @@ func waitUntil(limit time.Duration, d *daemon, cond func() bool) bool {
 }
 
 // stop sends SIGTERM and waits for the daemon to exit: the error is the
-// exit status (nil for 0). A daemon that does not stop within stopGuard
-// is killed and fails the test.
+// exit status (nil for 143, a clean stop by SIGTERM). A daemon that does
+// not stop within stopGuard is killed and fails the test.
 func (d *daemon) stop(t *testing.T) error {
 	t.Helper()
 	d.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-d.exited:
-		return d.err
+		return stoppedBySIGTERM(d.err)
 	case <-time.After(stopGuard):
 		d.cmd.Process.Kill()
 		<-d.exited
@@ -456,7 +456,7 @@ func TestHostileRetryAfterCapped(t *testing.T) {
 		time.Sleep(2 * time.Second)
 		end := time.Now()
 		if err := d.stop(t); err != nil {
-			t.Errorf("run: %v after SIGTERM, want exit 0\n%s", err, lastLines(d.stderr.String(), 20))
+			t.Errorf("run: %v after SIGTERM, want exit 143\n%s", err, lastLines(d.stderr.String(), 20))
 		}
 		check(t, db, site, limited, start, end)
 	})
@@ -541,7 +541,7 @@ func runConverges(t *testing.T, n int, edit func(c *config.Config), kv map[strin
 	time.Sleep(time.Second)
 	after := storyPaths(site, paths)
 	if err := d.stop(t); err != nil {
-		t.Errorf("run: %v after SIGTERM, want exit 0\n%s", err, lastLines(d.stderr.String(), 20))
+		t.Errorf("run: %v after SIGTERM, want exit 143\n%s", err, lastLines(d.stderr.String(), 20))
 	}
 	ps := posts(t, dir)
 	onceEach(t, ps, stories)
@@ -887,8 +887,8 @@ func TestHostileCorruptStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, _, errOut := run1(t, "once", "--config", cfg)
-	if code != exitUsage || strings.Count(errOut, "open store") != 1 || !strings.Contains(errOut, "hint: the state database") {
-		t.Errorf("once on a corrupt store: exit %d, want %d, one \"open store\" and a hint\n%s", code, exitUsage, errOut)
+	if code != exitStore || strings.Count(errOut, "open store") != 1 || !strings.Contains(errOut, "hint: the state database") {
+		t.Errorf("once on a corrupt store: exit %d, want %d, one \"open store\" and a hint\n%s", code, exitStore, errOut)
 	}
 	if got, _ := os.ReadFile(db); string(got) != string(garbage) {
 		t.Errorf("the corrupt store was changed")

@@ -216,7 +216,7 @@ func TestWorkersOnPostgres(t *testing.T) {
 	time.Sleep(500 * time.Millisecond) // a tick: housekeeping of leftovers
 	for i, w := range workers[1:] {
 		w.Process.Signal(syscall.SIGTERM)
-		if err := w.Wait(); err != nil {
+		if err := stoppedBySIGTERM(w.Wait()); err != nil {
 			t.Errorf("worker %d exited with %v after SIGTERM; its warnings and errors:\n%s", i+1, err, logs[i+1].lines("level=WARN", "level=ERROR", "error:"))
 		}
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -56,19 +57,34 @@ func boundAddr(t *testing.T, alive func(string), logs *lockedBuffer) string {
 const stopGuard = time.Minute
 
 // sigterm sends SIGTERM to a daemon whose Wait result arrives on exited
-// and returns its exit error; a daemon still running after stopGuard is
+// and returns its exit error, nil for a clean stop (exit 143, which says
+// it was stopped by SIGTERM); a daemon still running after stopGuard is
 // killed and fails the test.
 func sigterm(t *testing.T, cmd *exec.Cmd, exited <-chan error, logs *lockedBuffer) error {
 	t.Helper()
 	cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case err := <-exited:
-		return err
+		return stoppedBySIGTERM(err)
 	case <-time.After(stopGuard):
 		cmd.Process.Kill()
 		t.Fatalf("run did not stop within %v of SIGTERM\n%s", stopGuard, logs.String())
 		return nil
 	}
+}
+
+// stoppedBySIGTERM is nil for the exit error of a process that exited
+// 143 (stopped by SIGTERM, as it should), else that error or one saying
+// that it exited 0.
+func stoppedBySIGTERM(err error) error {
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return errors.New("exit status 0, want 143 after SIGTERM")
+	case errors.As(err, &ee) && ee.ExitCode() == 143:
+		return nil
+	}
+	return err
 }
 
 func httpGet(url string) (int, string) {

@@ -160,7 +160,7 @@ func TestServerSurvivesIdleConnections(t *testing.T) {
 	}
 
 	if err := sigterm(t, cmd, exited, &stderr); err != nil {
-		t.Errorf("run exited with %v after SIGTERM, want exit 0\n%s", err, stderr.String())
+		t.Errorf("run exited with %v after SIGTERM, want exit 143\n%s", err, stderr.String())
 	}
 }
 

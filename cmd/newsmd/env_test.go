@@ -3,8 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -166,6 +171,104 @@ func TestConfigCheckMasksSecrets(t *testing.T) {
 	}
 }
 
+// TestConfigCheckShowsTheDSN: config check masks only the DSN's password,
+// in each form PostgreSQL takes; host, port, database and user show.
+// A DSN holding a password is refused anyway: the masking is what the
+// error shows.
+func TestConfigCheckShowsTheDSN(t *testing.T) {
+	env := []string{"NEWSMD_CONFIG=../../config.yaml", "NEWSMD_STORE_DRIVER=postgres"}
+	code, out, errOut := runEnv(t, append(env, "NEWSMD_STORE_DSN=postgres://newsmd@db.internal:5433/archive?sslmode=disable"), "config", "check")
+	if code != 0 || !strings.Contains(out, "dsn: postgres://newsmd@db.internal:5433/archive?sslmode=disable\n") {
+		t.Errorf("config check: exit %d, want 0 and the whole DSN\n%s\n%s", code, out, errOut)
+	}
+	for _, tt := range []struct{ dsn, masked string }{
+		{"postgres://newsmd:hunter2xyz@db:5432/newsmd", "postgres://newsmd:***@db:5432/newsmd"},
+		{"postgres://newsmd@db:5432/newsmd?sslmode=disable&password=hunter2xyz", "postgres://newsmd@db:5432/newsmd?sslmode=disable&password=***"},
+		{"host=db user=newsmd password='hunter2 xyz' dbname=newsmd", "host=db user=newsmd password=*** dbname=newsmd"},
+		{"host=db password=hunter2xyz", "host=db password=***"},
+	} {
+		if got := config.MaskDSNPassword(tt.dsn); got != tt.masked {
+			t.Errorf("MaskDSNPassword(%q) = %q, want %q", tt.dsn, got, tt.masked)
+		}
+		code, out, errOut := runEnv(t, append(env, "NEWSMD_STORE_DSN="+tt.dsn), "config", "check")
+		if code != exitUsage || !strings.Contains(errOut, "holds a password") || strings.Contains(out+errOut, "hunter2") {
+			t.Errorf("%s: exit %d, want 2, the password refused and never shown\n%s%s", tt.dsn, code, out, errOut)
+		}
+	}
+}
+
+// TestEnvOfOwnFiles: every NEWSMD_ variable that the README, the compose
+// file, the Dockerfile or the examples use is a setting, NEWSMD_CONFIG or
+// one of config.EnvOthers, and a shell where all of them are set runs
+// newsmd: the README's own compose command never breaks the CLI.
+func TestEnvOfOwnFiles(t *testing.T) {
+	files := []string{"../../README.md", "../../docker-compose.yml", "../../Dockerfile"}
+	filepath.WalkDir("../../examples", func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			files = append(files, p)
+		}
+		return nil
+	})
+	name := regexp.MustCompile(`NEWSMD_[A-Z0-9_]*[A-Z0-9]`)
+	keys := config.EnvKeys()
+	env := []string{}
+	seen := map[string]bool{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range name.FindAllString(string(data), -1) {
+			if seen[v] {
+				continue
+			}
+			seen[v] = true
+			switch {
+			case v == config.EnvConfigFile:
+			case slices.Contains(config.EnvOthers(), v):
+				env = append(env, v+"=change-me")
+			case keys[v] != nil:
+			default:
+				t.Errorf("%s uses %s, which is no setting: add it to config.EnvOthers or fix the name", f, v)
+			}
+		}
+	}
+	if !seen["NEWSMD_DB_PASSWORD"] {
+		t.Errorf("NEWSMD_DB_PASSWORD not found in the files; the test reads the wrong ones")
+	}
+	for _, args := range [][]string{{"config", "check"}, {"extract", "--html", hkPage, "--url", hkURL}} {
+		if code, _, errOut := runEnv(t, append(env, "NEWSMD_CONFIG=../../config.yaml"), args...); code != 0 {
+			t.Errorf("%v with %v set: exit %d\n%s", args, env, code, errOut)
+		}
+	}
+}
+
+// TestHealthcheckIsQuiet: healthcheck, run by a container's HEALTHCHECK
+// every few seconds, prints nothing on stderr when the daemon is healthy,
+// not even that it uses the built-in defaults (there is no config.yaml in
+// this folder).
+func TestHealthcheckIsQuiet(t *testing.T) {
+	if _, err := os.Stat("config.yaml"); err == nil {
+		t.Fatal("the test needs a folder without config.yaml")
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/healthz" {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	}))
+	defer srv.Close()
+	env := []string{"NEWSMD_SERVER_LISTEN=" + strings.TrimPrefix(srv.URL, "http://")}
+	code, out, errOut := runEnv(t, env, "healthcheck")
+	if code != 0 || out != "ok\n" || errOut != "" {
+		t.Errorf("healthcheck: exit %d, stdout %q, stderr %q; want 0, ok and nothing on stderr", code, out, errOut)
+	}
+	if code, _, errOut := runEnv(t, env, "config", "check"); code != 0 || !strings.Contains(errOut, "no config.yaml in the working directory") {
+		t.Errorf("config check: exit %d, stderr %q; want the INFO line about the defaults", code, errOut)
+	}
+}
+
 // TestKubernetesConfigMapIsConfigYAML: the example ConfigMap carries the
 // documented config.yaml, so the recipe never drifts from it.
 func TestKubernetesConfigMapIsConfigYAML(t *testing.T) {
@@ -226,5 +329,48 @@ func TestReadmeSetupCommands(t *testing.T) {
 	}
 	if !strings.Contains(string(ci), "go test -race -count=1 ./...") {
 		t.Errorf(".ci/run does not run the README's test command")
+	}
+}
+
+// TestImageRecipes: the Dockerfile's and compose file's base images are
+// named in full (daemonless builders have no default registry), no
+// "# syntax=" line makes BuildKit pull a frontend, and every compose
+// service that runs newsmd's image builds it (it is in no registry).
+func TestImageRecipes(t *testing.T) {
+	docker, err := os.ReadFile("../../Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := regexp.MustCompile(`(?m)^FROM\s+(\S+)`)
+	for _, m := range from.FindAllStringSubmatch(string(docker), -1) {
+		if first, _, _ := strings.Cut(m[1], "/"); !strings.Contains(first, ".") {
+			t.Errorf("Dockerfile: FROM %s: want a fully qualified name (docker.io/library/…)", m[1])
+		}
+	}
+	if strings.Contains(string(docker), "# syntax=") {
+		t.Errorf("Dockerfile has a # syntax= line")
+	}
+	data, err := os.ReadFile("../../docker-compose.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var compose struct {
+		Services map[string]struct {
+			Image string `yaml:"image"`
+			Build any    `yaml:"build"`
+		} `yaml:"services"`
+	}
+	if err := yaml.Unmarshal(data, &compose); err != nil {
+		t.Fatal(err)
+	}
+	for name, s := range compose.Services {
+		switch first, _, _ := strings.Cut(s.Image, "/"); {
+		case strings.HasPrefix(s.Image, "newsmd"):
+			if s.Build == nil {
+				t.Errorf("compose service %s runs %s without build:", name, s.Image)
+			}
+		case !strings.Contains(first, "."):
+			t.Errorf("compose service %s: image %s: want a fully qualified name", name, s.Image)
+		}
 	}
 }

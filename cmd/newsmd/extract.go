@@ -65,7 +65,7 @@ func runExtract(ctx context.Context, m *Main, args []string) error {
 	hints := site.Hints{Fetched: time.Now()}
 	switch *htmlFile {
 	case "":
-		page, hints.LastModified, err = fetchOnePage(ctx, cfg, *pageURL, log)
+		page, hints.LastModified, err = fetchOnePage(ctx, cfg, *pageURL, a.root)
 		if err != nil {
 			return hintError{err, "save the page with a browser and pass it with --html FILE to work offline"}
 		}

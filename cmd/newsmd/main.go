@@ -18,11 +18,14 @@ import (
 var version = ""
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
-		// A second signal exits at once.
-		<-ctx.Done()
-		stop()
+		// The first signal stops the work, which gives back what it holds;
+		// a second one exits at once.
+		cancel(interrupted{(<-sigs).(syscall.Signal)})
+		os.Exit(interrupted{(<-sigs).(syscall.Signal)}.code())
 	}()
 	m := &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
 	os.Exit(m.Run(ctx, os.Args[1:]))
@@ -35,6 +38,8 @@ type Main struct {
 	Stderr io.Writer
 	// Env is the environment (KEY=value); nil means the process's.
 	Env []string
+
+	logs *logWriter // where the logger writes: Stderr, or above a progress bar
 }
 
 // command is one subcommand.
@@ -66,11 +71,13 @@ func commands() []command {
 	}
 }
 
-// Exit codes.
+// Exit codes. An interrupted command exits 128 + the signal's number:
+// 130 on SIGINT, 143 on SIGTERM (see interrupted).
 const (
 	exitOK     = 0
-	exitFailed = 1 // the work failed (an item, a page)
+	exitFailed = 1 // the work failed or was left undone (some items, a page); a later run retries it
 	exitUsage  = 2 // bad invocation or configuration
+	exitStore  = 3 // the store or the archive folder is unavailable
 )
 
 // usageError marks errors of invocation or configuration (exit 2).
@@ -78,6 +85,32 @@ type usageError struct{ err error }
 
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
+
+// storeError marks a store or archive folder that cannot be used: it
+// would not open, or failed during the run (exit 3). Nothing written is
+// lost; the next run continues once it works.
+type storeError struct{ err error }
+
+func (e storeError) Error() string { return e.err.Error() }
+func (e storeError) Unwrap() error { return e.err }
+
+// interrupted is the cause of the root context's cancellation when a
+// SIGINT or SIGTERM arrives.
+type interrupted struct{ sig syscall.Signal }
+
+func (e interrupted) Error() string {
+	switch e.sig {
+	case syscall.SIGINT:
+		return "interrupted by SIGINT"
+	case syscall.SIGTERM:
+		return "interrupted by SIGTERM"
+	}
+	return "interrupted by " + e.sig.String()
+}
+
+// code is the exit code of a process stopped by the signal, as a shell
+// reports one killed by it: 130 for SIGINT, 143 for SIGTERM.
+func (e interrupted) code() int { return 128 + int(e.sig) }
 
 // hintError carries a line telling the user what to do.
 type hintError struct {
@@ -105,26 +138,36 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		if c.name != name {
 			continue
 		}
-		err := c.run(ctx, m, args[1:])
-		switch {
-		case err == nil:
-			return exitOK
-		case errors.Is(err, flag.ErrHelp):
-			return exitOK
-		}
-		fmt.Fprintf(m.Stderr, "newsmd: error: %v\n", err)
-		var h hintError
-		if errors.As(err, &h) && h.hint != "" {
-			fmt.Fprintf(m.Stderr, "hint: %s\n", h.hint)
-		}
-		var u usageError
-		if errors.As(err, &u) {
-			return exitUsage
-		}
-		return exitFailed
+		return m.exit(ctx, c.run(ctx, m, args[1:]))
 	}
 	fmt.Fprintf(m.Stderr, "newsmd: error: unknown command %q\nhint: run 'newsmd help' for the list\n", name)
 	return exitUsage
+}
+
+// exit reports a command's error and returns the exit code it means. A
+// command stopped by a signal exits 130 or 143, whatever it returned: it
+// gave back what it held, and the next run continues.
+func (m *Main) exit(ctx context.Context, err error) int {
+	if sig, ok := errors.AsType[interrupted](context.Cause(ctx)); ok {
+		if err != nil && !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(m.Stderr, "newsmd: %v: stopped; nothing is lost, the next run continues\n", sig)
+		}
+		return sig.code()
+	}
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	fmt.Fprintf(m.Stderr, "newsmd: error: %v\n", err)
+	if h, ok := errors.AsType[hintError](err); ok && h.hint != "" {
+		fmt.Fprintf(m.Stderr, "hint: %s\n", h.hint)
+	}
+	switch {
+	case errors.As(err, new(usageError)):
+		return exitUsage
+	case errors.As(err, new(storeError)):
+		return exitStore
+	}
+	return exitFailed
 }
 
 func (m *Main) usage(w io.Writer) {
@@ -161,7 +204,7 @@ func isTerminal(f *os.File) bool {
 
 // errSomeFailed makes the exit code 1 after a run that went on past
 // failed items.
-var errSomeFailed = errors.New("some items failed or were left unfinished (see the log and the summary)")
+var errSomeFailed = errors.New("some items failed or were left unfinished (see the log and the summary); the next run retries them")
 
 func newFlags(m *Main, name, usage string) (*flag.FlagSet, *string) {
 	fl := flag.NewFlagSet(name, flag.ContinueOnError)

@@ -20,7 +20,7 @@ func runMigrate(ctx context.Context, m *Main, args []string) error {
 	c := a.cfg
 	db, where, err := openBackend(ctx, c.Store)
 	if err != nil {
-		return usageError{hintError{fmt.Errorf("migrate %s: %w", where, err), "check store.driver, store.path or store.dsn and NEWSMD_STORE_PASSWORD"}}
+		return storeError{hintError{fmt.Errorf("migrate %s: %w", where, err), "check store.driver, store.path or store.dsn and NEWSMD_STORE_PASSWORD"}}
 	}
 	defer db.Close()
 	applied := db.Applied()

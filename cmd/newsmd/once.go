@@ -7,7 +7,7 @@ import (
 
 // runOnce polls every feed once and writes the new stories.
 func runOnce(ctx context.Context, m *Main, args []string) error {
-	fl, config := newFlags(m, "once", "Usage: newsmd once [--config FILE]\n\nPolls every feed once, writes the new stories and prints a summary.\nExit status: 0 all went well, 1 something was left undone (a failed item, a feed or\nstory held by another process, a story waiting for its retry), 2 configuration or\nstore errors.")
+	fl, config := newFlags(m, "once", "Usage: newsmd once [--config FILE]\n\nPolls every feed once, writes the new stories and prints a summary.\nExit status: 0 all went well; 1 something was left undone (a failed item, a feed or\nstory held by another process, a story waiting for its retry), which a later run\nretries; 2 bad invocation or configuration; 3 store or archive folder unavailable;\n130 or 143 interrupted by SIGINT or SIGTERM (nothing lost, the next run continues).")
 	if err := parseFlags(fl, args); err != nil {
 		return err
 	}
@@ -20,10 +20,12 @@ func runOnce(ctx context.Context, m *Main, args []string) error {
 	}
 	defer c.Close()
 	sum, err := c.runner().Once(ctx)
+	// The summary is printed once, on standard output: cron mails it and
+	// the journal keeps it; a log line with the same text would show it
+	// twice on a terminal.
 	fmt.Fprintln(m.Stdout, sum)
-	c.log.Info("once done", "summary", sum.String())
 	if err != nil {
-		return usageError{fmt.Errorf("once: %w", err)}
+		return storeError{fmt.Errorf("once: %w", err)}
 	}
 	if sum.Unfinished() {
 		return errSomeFailed

@@ -13,7 +13,7 @@ import (
 
 // runRun is the daemon.
 func runRun(ctx context.Context, m *Main, args []string) error {
-	fl, config := newFlags(m, "run", "Usage: newsmd run [--config FILE]\n\nThe daemon: polls each feed at its interval and writes new stories, until\nSIGTERM or SIGINT. Serves /healthz, /readyz and /metrics on server.listen.")
+	fl, config := newFlags(m, "run", "Usage: newsmd run [--config FILE]\n\nThe daemon: polls each feed at its interval and writes new stories, until\nSIGTERM or SIGINT (exit 143 or 130). Serves /healthz, /readyz and /metrics on\nserver.listen. Exit 2: bad invocation or configuration; 3: store unavailable.")
 	if err := parseFlags(fl, args); err != nil {
 		return err
 	}
@@ -49,7 +49,7 @@ func runRun(ctx context.Context, m *Main, args []string) error {
 		srv.stop(ctx)
 	}
 	if err != nil {
-		return fmt.Errorf("run: %w", err)
+		return storeError{fmt.Errorf("run: %w", err)}
 	}
 	c.log.Info("stopped")
 	return nil

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -39,11 +40,14 @@ func (m *Main) environ() []string {
 // (file, then environment overrides, checked), the logger it asks for, and
 // the site rules, feeds and post converter compiled from it.
 type app struct {
-	cfg   *config.Config
-	log   *slog.Logger
-	sites []*site.Site
-	feeds []*feed.Feed
-	conv  *converter.Converter
+	cfg *config.Config
+	// log is the command's logger, scoped with its component; root is the
+	// same logger unscoped, for the parts that name their own component
+	// (fetch), so that each line has one.
+	log, root *slog.Logger
+	sites     []*site.Site
+	feeds     []*feed.Feed
+	conv      *converter.Converter
 }
 
 // load reads the configuration the way every command does: the file
@@ -90,9 +94,15 @@ func (m *Main) load(fl *flag.FlagSet, configPath, component string, adjust func(
 	}
 	c.Output.Dir = resolvePath(dir, c.Output.Dir)
 	c.Store.Path = resolvePath(dir, c.Store.Path)
-	a.log = m.logger(c.Log).With("component", component)
+	a.root = m.logger(c.Log)
+	a.log = a.root.With("component", component)
 	if f == nil {
-		a.log.Info("no config.yaml in the working directory; using the built-in defaults")
+		// Said once to a person at work; not on every probe of healthcheck.
+		level := slog.LevelInfo
+		if component == "healthcheck" {
+			level = slog.LevelDebug
+		}
+		a.log.Log(context.Background(), level, "no config.yaml in the working directory; using the built-in defaults")
 	}
 	return a, nil
 }
@@ -176,16 +186,15 @@ func (m *Main) logger(lc config.Log) *slog.Logger {
 	if err := level.UnmarshalText([]byte(lc.Level)); err != nil {
 		level = slog.LevelInfo
 	}
-	opts := &slog.HandlerOptions{Level: level}
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: secondsAttr}
 	text := lc.Format == "text"
 	if lc.Format == "" || lc.Format == "auto" {
-		f, ok := m.Stderr.(*os.File)
-		text = ok && isTerminal(f)
+		text = m.stderrTerminal()
 	}
 	if text {
-		return slog.New(slog.NewTextHandler(m.Stderr, opts))
+		return slog.New(slog.NewTextHandler(m.logOut(), opts))
 	}
-	return slog.New(slog.NewJSONHandler(m.Stderr, opts))
+	return slog.New(slog.NewJSONHandler(m.logOut(), opts))
 }
 
 // resolvePath makes p absolute against the config file's folder.

@@ -227,7 +227,7 @@ func (f *Client) get(ctx context.Context, rawURL string, cond Conditional) (*Res
 		}
 		if err == nil {
 			h.succeeded()
-			f.log.Debug("fetched", "url", rawURL, "status", resp.Status, "attempt", attempt, "duration", f.now().Sub(start))
+			f.log.Debug("fetched", "url", rawURL, "status", resp.Status, "attempt", attempt, "duration_seconds", f.now().Sub(start).Round(time.Millisecond).Seconds())
 			return resp, nil
 		}
 		if !retryable(err) {
@@ -240,7 +240,7 @@ func (f *Client) get(ctx context.Context, rawURL string, cond Conditional) (*Res
 		if !counted {
 			counted = true
 			if d := h.failed(f.now(), f.cfg.HostBackoffMax); d > 0 {
-				f.log.Warn("host backed off", "url", rawURL, "host", u.Host, "wait", d)
+				f.log.Warn("host backed off", "url", rawURL, "host", u.Host, "wait_seconds", d.Round(time.Millisecond).Seconds())
 				f.deferHost(ctx, u.Host, f.now().Add(d))
 			}
 		}
@@ -253,7 +253,7 @@ func (f *Client) get(ctx context.Context, rawURL string, cond Conditional) (*Res
 			// The host asked everyone to wait, not only this worker.
 			f.deferHost(ctx, u.Host, f.now().Add(wait))
 		}
-		args := []any{"url", rawURL, "attempt", attempt, "wait", wait, "error", err}
+		args := []any{"url", rawURL, "attempt", attempt, "wait_seconds", wait.Round(time.Millisecond).Seconds(), "error", err}
 		var he *HTTPError
 		if errors.As(err, &he) {
 			args = append(args, "status", he.Status)

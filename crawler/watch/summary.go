@@ -48,6 +48,9 @@ type Summary struct {
 	// Rewritten counts posts a paywall had cut short, rewritten in place
 	// from a re-fetch that found the full text or a longer copy.
 	Rewritten int
+	// Refused counts the lines of a backfill's URL list that were not
+	// taken: not a URL, or a host no site or feed names.
+	Refused int
 }
 
 // Add counts story result r.
@@ -98,19 +101,33 @@ func (s *Summary) Merge(o Summary) {
 }
 
 // Unfinished reports whether the run left work undone: a failed feed or
-// story, a feed or story another worker still holds, or a story waiting
-// for its retry time.
+// story, a feed or story another worker still holds, a story waiting for
+// its retry time, or a refused line of a backfill's list.
 func (s Summary) Unfinished() bool {
-	return s.FeedsFailed+s.FeedsHeld+s.Failed+s.Elsewhere+s.Waiting > 0
+	return s.FeedsFailed+s.FeedsHeld+s.Failed+s.Elsewhere+s.Waiting+s.Refused > 0
 }
 
-// String is the summary line printed after a run. Counts that are most
-// often zero (held feeds, items out of scope, stories elsewhere or
-// waiting, truncated posts rewritten) are shown only when they are not.
-// The written stories are counted by layout ("layouts: sg-hydration=12
-// hk=3 generic=1"), named without their site when all come from one
-// site's rules.
+// String is the summary line printed after a run: the feeds, then
+// Stories. Counts that are most often zero (held feeds, items out of
+// scope) are shown only when they are not.
 func (s Summary) String() string {
+	feeds := fmt.Sprintf("feeds: %d polled, %d not modified, %d failed", s.FeedsPolled, s.FeedsNotModified, s.FeedsFailed)
+	if s.FeedsHeld > 0 {
+		feeds += fmt.Sprintf(", %d held by another worker", s.FeedsHeld)
+	}
+	if s.OutOfScope > 0 {
+		feeds += fmt.Sprintf(", %d items out of scope", s.OutOfScope)
+	}
+	return feeds + "; " + s.Stories()
+}
+
+// Stories is the stories' part of String, all of a backfill's summary.
+// Counts that are most often zero (stories elsewhere or waiting,
+// truncated posts rewritten, refused lines) are shown only when they are
+// not. The written stories are counted by layout ("layouts:
+// sg-hydration=12 hk=3 generic=1"), named without their site when all
+// come from one site's rules.
+func (s Summary) Stories() string {
 	var reasons []string
 	for r, n := range s.FailedBy {
 		reasons = append(reasons, fmt.Sprintf("%s=%d", r, n))
@@ -119,13 +136,6 @@ func (s Summary) String() string {
 	f := ""
 	if len(reasons) > 0 {
 		f = " (" + strings.Join(reasons, " ") + ")"
-	}
-	feeds := fmt.Sprintf("feeds: %d polled, %d not modified, %d failed", s.FeedsPolled, s.FeedsNotModified, s.FeedsFailed)
-	if s.FeedsHeld > 0 {
-		feeds += fmt.Sprintf(", %d held by another worker", s.FeedsHeld)
-	}
-	if s.OutOfScope > 0 {
-		feeds += fmt.Sprintf(", %d items out of scope", s.OutOfScope)
 	}
 	stories := fmt.Sprintf("stories: %d new, %d written, %d duplicate", s.New, s.Written, s.Duplicate)
 	if s.Elsewhere > 0 {
@@ -137,7 +147,10 @@ func (s Summary) String() string {
 	if s.Rewritten > 0 {
 		stories += fmt.Sprintf(", %d truncated rewritten", s.Rewritten)
 	}
-	line := fmt.Sprintf("%s; %s, %d failed%s", feeds, stories, s.Failed, f)
+	line := fmt.Sprintf("%s, %d failed%s", stories, s.Failed, f)
+	if s.Refused > 0 {
+		line += fmt.Sprintf(", %d lines refused", s.Refused)
+	}
 	if l := s.layouts(); l != "" {
 		line += "; layouts: " + l
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"reflect"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -193,7 +194,7 @@ func (c *Config) Validate() error {
 	case "postgres":
 		if strings.TrimSpace(c.Store.DSN) == "" {
 			bad("store.dsn", "required with the postgres driver (postgres://user@host:5432/db)")
-		} else if strings.Contains(MaskURLPassword(c.Store.DSN), "***") {
+		} else if MaskDSNPassword(c.Store.DSN) != c.Store.DSN {
 			bad("store.dsn", "holds a password: put it in NEWSMD_STORE_PASSWORD instead, so the config file holds no secret")
 		}
 	default:
@@ -276,14 +277,24 @@ func EnvKeys() map[string][]string {
 	return keys
 }
 
+// EnvOthers are the NEWSMD_ variables that newsmd's own files set for
+// other programs: docker-compose.yml's NEWSMD_DB_PASSWORD, the database's
+// password given to the postgres container and, as NEWSMD_STORE_PASSWORD,
+// to newsmd. They are no setting, but no typo either: a shell where the
+// README's compose command was typed must still run newsmd.
+func EnvOthers() []string {
+	return []string{EnvPrefix + "DB_PASSWORD"}
+}
+
 // ApplyEnv sets the keys named by NEWSMD_* variables in environ. An
-// unknown NEWSMD_ variable is an error, so a typo does not go unnoticed.
+// unknown NEWSMD_ variable is an error, so a typo does not go unnoticed;
+// NEWSMD_CONFIG and EnvOthers are not settings and are let be.
 func (c *Config) ApplyEnv(environ []string) error {
 	keys := EnvKeys()
 	var errs []error
 	for _, kv := range environ {
 		k, v, _ := strings.Cut(kv, "=")
-		if !strings.HasPrefix(k, EnvPrefix) || k == EnvConfigFile {
+		if !strings.HasPrefix(k, EnvPrefix) || k == EnvConfigFile || slices.Contains(EnvOthers(), k) {
 			continue
 		}
 		path, ok := keys[k]
@@ -348,7 +359,13 @@ func maskSecrets(n *yaml.Node, key string) {
 		}
 	case yaml.ScalarNode:
 		lk := strings.ToLower(key)
-		for _, s := range []string{"password", "secret", "token", "dsn", "apikey", "api_key"} {
+		if lk == "dsn" {
+			// Host, port, database and user help whoever checks the
+			// config; only a password is a secret.
+			n.Value = MaskDSNPassword(n.Value)
+			return
+		}
+		for _, s := range []string{"password", "secret", "token", "apikey", "api_key"} {
 			if strings.Contains(lk, s) && n.Value != "" {
 				n.Value = "***"
 				return
@@ -356,6 +373,18 @@ func maskSecrets(n *yaml.Node, key string) {
 		}
 		n.Value = MaskURLPassword(n.Value)
 	}
+}
+
+// dsnPassword finds a password in a PostgreSQL DSN outside a URL's user
+// part: a "password" query parameter or a password=value keyword (value
+// quoted or not).
+var dsnPassword = regexp.MustCompile(`(?i)((?:^|[?&\s])password=)('(?:[^'\\]|\\.)*'|[^&\s]*)`)
+
+// MaskDSNPassword is dsn with its password, in any of the forms
+// PostgreSQL takes (postgres://user:pw@host/db, ?password=pw,
+// password=pw), replaced by ***, and the rest as it is.
+func MaskDSNPassword(dsn string) string {
+	return dsnPassword.ReplaceAllString(MaskURLPassword(dsn), "${1}***")
 }
 
 func MaskURLPassword(s string) string {

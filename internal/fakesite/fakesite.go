@@ -87,6 +87,10 @@ type Fault struct {
 	Oversize   int           // send this many bytes of filler
 	Redirect   string        // redirect to this path or URL
 	Body       string        // answer 200 with this body (a malformed feed)
+	// Hold keeps the request waiting until the channel is closed (or the
+	// client goes away), then answers normally: a test can catch the
+	// client mid-run, without timing, and then let it go on.
+	Hold <-chan struct{}
 
 	// GzipBomb answers 200 with a gzip stream that inflates to
 	// GzipBombSize bytes (512 MiB when 0), compressed as it is sent so
@@ -154,6 +158,7 @@ type Site struct {
 	requests    []Request
 	inFlight    int
 	maxInFlight int
+	holding     int // requests a Fault.Hold keeps waiting
 	modified    time.Time
 	latency     time.Duration
 	// restructured: /realtime/ answers 301 to /news/ (Restructure).
@@ -279,6 +284,13 @@ func (s *Site) Hits(path string) int {
 	return n
 }
 
+// Holding is how many requests a Fault's Hold keeps waiting now.
+func (s *Site) Holding() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.holding
+}
+
 // InFlight is the number of requests the site is serving now.
 func (s *Site) InFlight() int {
 	s.mu.Lock()
@@ -362,6 +374,21 @@ func (s *Site) serve(w http.ResponseWriter, r *http.Request) {
 // applyFault answers r with f and reports whether the response is done.
 // paths are the stories by path, for the faults that serve a story's page.
 func (s *Site) applyFault(w *statusRecorder, r *http.Request, f Fault, paths map[string]Story) bool {
+	if f.Hold != nil {
+		s.mu.Lock()
+		s.holding++
+		s.mu.Unlock()
+		select {
+		case <-f.Hold:
+		case <-r.Context().Done():
+		}
+		s.mu.Lock()
+		s.holding--
+		s.mu.Unlock()
+		if r.Context().Err() != nil {
+			return true
+		}
+	}
 	if f.Delay > 0 {
 		select {
 		case <-time.After(f.Delay):

@@ -23,9 +23,12 @@ page is found exactly, never by guessing a permalink. For each post it checks:
          CGI.escapeHTML; Hugo's is Go html/template)
   date   <time class="post-date"> holds the want.json `published` day,
          rendered as YYYY-MM-DD in +08:00 (Asia/Singapore)
-  link   the body's title link (`[title](url)` then `------`) rendered to an
-         <a href=url> whose text is the title (typographic quotes, dashes and
-         ellipses folded, since kramdown and Goldmark both "smarten" them)
+  link   Jekyll: the body's title link (`[title](url)` then `------`)
+         rendered to an <a href=url> whose text is the title (typographic
+         quotes, dashes and ellipses folded, since kramdown and Goldmark both
+         "smarten" them). Hugo: no such header (it would be a second
+         heading): the body has no link to url; the theme's
+         a.post-source, from the front matter's source, links url
   index  the home page links to the post's URL
 
 Prints one line per post: "ok GEN TITLE" or "FAIL GEN TITLE: reason; ...",
@@ -84,6 +87,7 @@ class Page(HTMLParser):
         self.date = None
         self.links = []          # (href, text) inside div.post-content
         self.index_links = []    # hrefs of a.post-link
+        self.sources = []        # (href, text) of a.post-source
         self._stack = []
         self._grab = None        # ("h1"|"date"|"a", depth, buf, href)
         self._content_depth = None
@@ -108,6 +112,8 @@ class Page(HTMLParser):
                 self._grab = ["date", depth, [], None]
             elif tag == "a" and self._content_depth is not None:
                 self._grab = ["a", depth, [], a.get("href") or ""]
+            elif tag == "a" and "post-source" in cls:
+                self._grab = ["source", depth, [], a.get("href") or ""]
 
     def handle_startendtag(self, tag, attrs):
         self.handle_starttag(tag, attrs)
@@ -129,6 +135,8 @@ class Page(HTMLParser):
                     self.date = text.strip()
                 elif kind == "a":
                     self.links.append((href, text))
+                elif kind == "source":
+                    self.sources.append((href, text))
                 self._grab = None
             if self._content_depth == depth:
                 self._content_depth = None
@@ -222,7 +230,15 @@ def check_one(site, post_rel, want, verbose):
         problems.append("date: want %s, page has %s" % (day, page.date))
     # The post links the canonical URL; "url" is where the page was fetched from.
     link_url = want.get("canonical_url") or want.get("url")
-    if link_url:
+    if link_url and site.gen == "hugo":
+        if any(h == link_url for h, _ in page.links):
+            problems.append("body links %s: a legacy title header?" % link_url)
+        texts = [t for h, t in page.sources if h == link_url]
+        if not texts:
+            problems.append("no a.post-source links %s (front matter source)" % link_url)
+        elif fold_typography(title) not in [fold_typography(t) for t in texts]:
+            problems.append("source link text %r is not the title" % texts[0])
+    elif link_url:
         texts = [t for h, t in page.links if h == link_url]
         if not texts:
             problems.append("body has no link to %s" % link_url)
