@@ -15,6 +15,7 @@ import (
 
 	"github.com/newsmd/newsmd/crawler/feed"
 	"github.com/newsmd/newsmd/crawler/fetch"
+	"github.com/newsmd/newsmd/crawler/watch"
 	"github.com/newsmd/newsmd/internal/config"
 )
 
@@ -369,7 +370,7 @@ func TestClaimLostStopsNothing(t *testing.T) {
 	t.Cleanup(pages.Close)
 	r.dep.Fetcher.SetBaseTransport(rewriteTransport{to: pages.URL, base: http.DefaultTransport})
 	d := r.dep
-	metrics := &Metrics{}
+	metrics := watch.NewMetrics(watch.BuildInfo{})
 	d.Metrics = metrics
 	var logs strings.Builder
 	d.Log = slog.New(slog.NewTextHandler(&logs, nil))
