@@ -3,7 +3,8 @@
 # a started `run`, and the file of `once --metrics-file`. Both crawl the
 # built-in fake site (`newsmd demo` writes the config), so the series
 # carry real values and nothing leaves this machine. Installs Debian's
-# prometheus package (promtool) when promtool is missing.
+# prometheus package (promtool) when promtool is missing. Then checks the
+# example alerting rules (promtool check rules).
 set -euo pipefail
 cd "$(git rev-parse --show-toplevel 2>/dev/null || dirname "$0"/..)"
 if ! command -v promtool > /dev/null; then
@@ -43,3 +44,5 @@ echo "promcheck: /metrics of run passes ($(grep -c '^newsmd_' "$tmp/scrape.txt")
 kill -TERM "$pid"
 wait "$pid" || fail "run exited non-zero after SIGTERM"
 pid=
+
+promtool check rules examples/prometheus/alerts.yml || fail "examples/prometheus/alerts.yml"

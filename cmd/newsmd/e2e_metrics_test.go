@@ -184,6 +184,12 @@ func TestOnceMetricsFile(t *testing.T) {
 	if entries, _ := os.ReadDir(textDir); len(entries) != 1 {
 		t.Errorf("got %d files beside the metrics file, want it alone (a temporary file left?)", len(entries)-1)
 	}
+
+	// A file that cannot be written is an error that says what to do.
+	code, _, errOut = run1(t, "once", "--config", cfg, "--metrics-file", filepath.Join(textDir, "missing", "newsmd.prom"))
+	if code == 0 || !strings.Contains(errOut, "write metrics file") || !strings.Contains(errOut, "hint: check that --metrics-file") {
+		t.Errorf("once --metrics-file into a missing folder: exit %d, want an error and a hint\n%s", code, errOut)
+	}
 }
 
 // TestDemo: newsmd demo archives the built-in fake site, served on

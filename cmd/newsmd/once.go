@@ -8,7 +8,7 @@ import (
 
 // runOnce polls every feed once and writes the new stories.
 func runOnce(ctx context.Context, m *Main, args []string) error {
-	fl, config := newFlags(m, "once", "Usage: newsmd once [--config FILE]\n\nPolls every feed once, writes the new stories and prints a summary.\nExit status: 0 all went well, 1 something was left undone (a failed item, a feed or\nstory held by another process, a story waiting for its retry), 2 configuration or\nstore errors.")
+	fl, config := newFlags(m, "once", "Usage: newsmd once [--config FILE] [--metrics-file FILE]\n\nPolls every feed once, writes the new stories and prints a summary.\nExit status: 0 all went well, 1 something was left undone (a failed item, a feed or\nstory held by another process, a story waiting for its retry), 2 configuration or\nstore errors.")
 	metricsFile := fl.String("metrics-file", "", "write the run's metrics to `FILE` in Prometheus' text format (atomically), for node_exporter's textfile collector")
 	if err := parseFlags(fl, args); err != nil {
 		return err
@@ -25,8 +25,7 @@ func runOnce(ctx context.Context, m *Main, args []string) error {
 	sum, err := c.runner().Once(ctx)
 	if *metricsFile != "" {
 		if werr := metrics.WriteFile(*metricsFile); werr != nil {
-			c.log.Error("could not write the metrics file", "error", werr, "hint", "check that --metrics-file names a writable folder")
-			err = errors.Join(err, werr)
+			err = errors.Join(err, hintError{werr, "check that --metrics-file names a file in a writable folder"})
 		}
 	}
 	fmt.Fprintln(m.Stdout, sum)
