@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -77,7 +78,7 @@ func alarmRunner(t *testing.T, h http.Handler, cfgs ...config.Feed) (*Runner, *M
 	}
 	d := r.dep
 	d.Sites = sites
-	d.Metrics = &Metrics{}
+	d.Metrics = watch.NewMetrics(watch.BuildInfo{})
 	logs := &lockedLog{}
 	d.Log = slog.New(slog.NewTextHandler(logs, nil))
 	return New(r.cfg, d), d.Metrics, logs
@@ -115,6 +116,18 @@ func (l *lockedLog) count(subs ...string) int {
 	return n
 }
 
+// canonSeries writes a series as the exposition does, its labels sorted
+// by name: name{b="2",a="1"} → name{a="1",b="2"}.
+func canonSeries(series string) string {
+	name, labels, ok := strings.Cut(series, "{")
+	if !ok {
+		return series
+	}
+	pairs := strings.Split(strings.TrimSuffix(labels, "}"), ",")
+	slices.Sort(pairs)
+	return name + "{" + strings.Join(pairs, ",") + "}"
+}
+
 // metric is the value of one series in m's exposition, or -1 when m does
 // not show it.
 func metric(t *testing.T, m *Metrics, series string) float64 {
@@ -122,7 +135,7 @@ func metric(t *testing.T, m *Metrics, series string) float64 {
 	var b strings.Builder
 	m.WriteTo(&b)
 	for line := range strings.Lines(b.String()) {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), series+" "); ok {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), canonSeries(series)+" "); ok {
 			f, err := strconv.ParseFloat(v, 64)
 			if err != nil {
 				t.Fatalf("%s: %v", line, err)
@@ -139,7 +152,7 @@ func metric(t *testing.T, m *Metrics, series string) float64 {
 func TestAlarmSeriesAtZero(t *testing.T) {
 	r, _, _, _ := testRunner(t, http.NotFoundHandler(), config.Feed{Name: "china", URL: "/rss"}, config.Feed{Name: "world", URL: "/world"})
 	d := r.dep
-	m := &Metrics{}
+	m := watch.NewMetrics(watch.BuildInfo{})
 	d.Metrics = m
 	New(r.cfg, d)
 	for _, s := range []string{
@@ -432,7 +445,7 @@ func TestAlarmSiteWithoutLayouts(t *testing.T) {
 		t.Fatal(errs)
 	}
 	d := r.dep
-	d.Sites, d.Metrics = sites, &Metrics{}
+	d.Sites, d.Metrics = sites, watch.NewMetrics(watch.BuildInfo{})
 	logs := &lockedLog{}
 	d.Log = slog.New(slog.NewTextHandler(logs, nil))
 	r = New(r.cfg, d)

@@ -8,6 +8,13 @@ import (
 	"github.com/newsmd/newsmd/crawler/site"
 )
 
+// reasons are the failure reasons whose series are at zero from the
+// start: what classify names, and the statuses a site most often
+// answers when it fails (others appear at their first failure).
+var reasons = []string{"parse", "malformed", "extract", "bad_url", "render", "too_large", "encoding", "truncated",
+	"robots", "redirect", "host_backoff", "timeout", "network", "http_403", "http_404", "http_410", "http_429",
+	"http_500", "http_502", "http_503", "http_504"}
+
 // classify names what failed in fetching, reading or extracting a story
 // or a feed ("http_404", "timeout", "extract"), for metrics, logs and the
 // run summary, and says when trying again can help: what is

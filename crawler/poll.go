@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"sort"
+	"time"
 
 	"github.com/newsmd/newsmd/crawler/feed"
 	"github.com/newsmd/newsmd/crawler/feedpoll"
@@ -32,6 +33,7 @@ func (r *Runner) cycle(ctx context.Context, onlyDue bool) (Summary, error) {
 	var (
 		batches [][]feed.Item
 		commits []func(context.Context) error
+		feedOf  = map[string]string{} // item URL → the feed that listed it first
 	)
 	for i := range r.dep.Feeds {
 		f := r.dep.Feeds[(i+offset)%len(r.dep.Feeds)]
@@ -52,6 +54,7 @@ func (r *Runner) cycle(ctx context.Context, onlyDue bool) (Summary, error) {
 		case status == http.StatusNotModified:
 			sum.FeedsNotModified++
 			r.dep.Metrics.Add("newsmd_feed_polls_total", 1, "result", "not_modified")
+			r.dep.Metrics.Set("newsmd_feed_last_success_timestamp_seconds", unixSeconds(r.now()), "feed", f.Name())
 			r.alarms.FeedUnchanged(f)
 		case status == feedpoll.StatusHeld:
 			if !onlyDue {
@@ -64,6 +67,7 @@ func (r *Runner) cycle(ctx context.Context, onlyDue bool) (Summary, error) {
 			continue // not due
 		default:
 			r.dep.Metrics.Add("newsmd_feed_polls_total", 1, "result", "ok")
+			r.dep.Metrics.Set("newsmd_feed_last_success_timestamp_seconds", unixSeconds(r.now()), "feed", f.Name())
 		}
 		sum.FeedsPolled++
 		var items []feed.Item
@@ -74,6 +78,7 @@ func (r *Runner) cycle(ctx context.Context, onlyDue bool) (Summary, error) {
 		for _, it := range kept {
 			if !seen[it.URL] {
 				seen[it.URL] = true
+				feedOf[it.URL] = f.Name()
 				items = append(items, it)
 			}
 		}
@@ -82,7 +87,9 @@ func (r *Runner) cycle(ctx context.Context, onlyDue bool) (Summary, error) {
 			commits = append(commits, commit)
 		}
 	}
-	s, err := r.Process(ctx, interleave(batches), false)
+	s, err := r.process(ctx, interleave(batches), false, func(it feed.Item) {
+		r.dep.Metrics.Set("newsmd_feed_last_new_item_timestamp_seconds", unixSeconds(r.now()), "feed", feedOf[it.URL])
+	})
 	sum.Merge(s)
 	if err != nil {
 		// The feeds' new validators are not kept: the next poll gets the
@@ -124,6 +131,8 @@ func (r *Runner) cycle(ctx context.Context, onlyDue bool) (Summary, error) {
 	sum.Merge(s)
 	return sum, err
 }
+
+func unixSeconds(t time.Time) float64 { return float64(t.UnixMilli()) / 1000 }
 
 // interleave takes one item of each batch in turn.
 func interleave(batches [][]feed.Item) []feed.Item {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/newsmd/newsmd/crawler/watch"
 	"github.com/newsmd/newsmd/internal/config"
 )
 
@@ -184,7 +185,7 @@ func TestRefetchRunner(t *testing.T) {
 	d, cfg := r.dep, r.cfg
 	d.Claims, d.States, d.Failures, d.Refetches = mem, mem, mem, mem
 	cfg.RefetchTruncatedAfter, cfg.RefetchTruncatedTimes = 24*time.Hour, 4
-	metrics := &Metrics{}
+	metrics := watch.NewMetrics(watch.BuildInfo{})
 	d.Metrics = metrics
 	var logs strings.Builder
 	d.Log = slog.New(slog.NewTextHandler(&logs, nil))

@@ -2,9 +2,11 @@ package crawler
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/newsmd/newsmd/converter"
@@ -94,9 +96,9 @@ type Runner struct {
 	cfg Config
 	dep Deps
 
-	lastCycle atomic.Int64 // Unix nanoseconds of Run's last finished cycle
-	alarms    *watch.Alarms
-	poller    *feedpoll.Poller
+	started atomic.Bool // Run's loop has begun
+	alarms  *watch.Alarms
+	poller  *feedpoll.Poller
 }
 
 // New returns the runner of cfg working with d.
@@ -109,6 +111,7 @@ func New(cfg Config, d Deps) *Runner {
 	}
 	r := &Runner{cfg: cfg, dep: d}
 	r.alarms = watch.NewAlarms(d.Metrics, d.Log, d.Sites, d.Feeds)
+	d.Metrics.InitReasons(reasons)
 	r.poller = feedpoll.New(feedpoll.Config{Lease: cfg.Lease}, feedpoll.Deps{Fetcher: d.Fetcher, Sites: d.Sites,
 		States: d.States, Log: d.Log, Now: d.Now, Wait: r.serverWait})
 	return r
@@ -119,7 +122,10 @@ func (r *Runner) now() time.Time { return r.dep.Now() }
 // Once polls every feed once, then processes the stories they list and
 // the transient failures that are due for a retry.
 func (r *Runner) Once(ctx context.Context) (Summary, error) {
-	return r.cycle(ctx, false)
+	start := r.now()
+	sum, err := r.cycle(ctx, false)
+	r.dep.Metrics.CycleDone(start, r.now())
+	return sum, err
 }
 
 // Run is the daemon: every Tick it polls the feeds whose time has come
@@ -128,6 +134,12 @@ func (r *Runner) Once(ctx context.Context) (Summary, error) {
 // retries the stories whose retry time has come, until ctx is cancelled.
 // Several workers may run against one store: each feed is polled by one
 // of them at a time.
+//
+// A cycle that fails because the store does not answer is logged and the
+// next tick tries again: the daemon stays up, and cmd's /readyz says
+// whether the store answers. A full or read-only archive disk stops Run
+// with its error: every story would fail the same way until a person
+// makes room.
 func (r *Runner) Run(ctx context.Context) error {
 	tick := r.cfg.Tick
 	if tick <= 0 {
@@ -135,23 +147,34 @@ func (r *Runner) Run(ctx context.Context) error {
 	}
 	t := time.NewTicker(tick)
 	defer t.Stop()
+	r.started.Store(true)
+	failed := 0 // cycles in a row
 	for {
+		start := r.now()
 		sum, err := r.cycle(ctx, true)
 		if ctx.Err() != nil {
 			return nil
 		}
-		if err != nil {
+		switch {
+		case err != nil && archiveBroken(err):
 			return err
+		case err != nil:
+			failed++
+			if failed == 1 || failed%60 == 0 { // one line, then one every 60 ticks
+				r.dep.Log.Error("cycle failed; trying again at each tick", "error", err, "failed_cycles", failed,
+					"hint", "check that the store answers (store.dsn or store.path) and that the output folder's disk has room")
+			}
+		case failed > 0:
+			r.dep.Log.Info("cycle succeeded again", "failed_cycles", failed)
+			failed = 0
 		}
-		if sum.FeedsPolled+sum.FeedsFailed+sum.Written+sum.Failed > 0 {
+		if err == nil && sum.FeedsPolled+sum.FeedsFailed+sum.Written+sum.Failed > 0 {
 			r.dep.Log.Info("cycle done", "summary", sum.String())
 		}
 		if r.dep.Housekeeping != nil {
 			r.dep.Housekeeping()
 		}
-		now := r.now()
-		r.lastCycle.Store(now.UnixNano())
-		r.dep.Metrics.SetLastCycle(now)
+		r.dep.Metrics.CycleDone(start, r.now())
 		select {
 		case <-ctx.Done():
 			return nil
@@ -160,13 +183,9 @@ func (r *Runner) Run(ctx context.Context) error {
 	}
 }
 
-// LastCycle is when Run last finished a cycle; zero before the first.
-func (r *Runner) LastCycle() time.Time {
-	if n := r.lastCycle.Load(); n != 0 {
-		return time.Unix(0, n)
-	}
-	return time.Time{}
-}
+// Started reports whether Run's loop has begun: from then on feeds are
+// polled at each tick, while the first cycle, which may be long, runs.
+func (r *Runner) Started() bool { return r.started.Load() }
 
 // each calls do on every item, workers at a time (at least one), handing
 // the items out in order. It stops handing them out at the first error do
@@ -212,4 +231,10 @@ hand:
 		fatal = ctx.Err()
 	}
 	return fatal
+}
+
+// archiveBroken reports whether err says the archive's disk cannot take
+// files: it is full, over quota or read-only.
+func archiveBroken(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) || errors.Is(err, syscall.EROFS)
 }

@@ -8,13 +8,16 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/newsmd/newsmd/crawler/feed"
 	"github.com/newsmd/newsmd/crawler/fetch"
+	"github.com/newsmd/newsmd/crawler/watch"
 	"github.com/newsmd/newsmd/internal/config"
 )
 
@@ -369,7 +372,7 @@ func TestClaimLostStopsNothing(t *testing.T) {
 	t.Cleanup(pages.Close)
 	r.dep.Fetcher.SetBaseTransport(rewriteTransport{to: pages.URL, base: http.DefaultTransport})
 	d := r.dep
-	metrics := &Metrics{}
+	metrics := watch.NewMetrics(watch.BuildInfo{})
 	d.Metrics = metrics
 	var logs strings.Builder
 	d.Log = slog.New(slog.NewTextHandler(&logs, nil))
@@ -423,4 +426,75 @@ func (l *loseFeedAfterPoll) ReleaseFeed(ctx context.Context, feedURL string, st 
 		}
 	}
 	return l.memClaims.ReleaseFeed(ctx, feedURL, st)
+}
+
+// fullDisk is memClaims whose archive disk is full: every Publish fails
+// with ENOSPC.
+type fullDisk struct{ *memClaims }
+
+func (f fullDisk) Publish(_ context.Context, k Key, _ string, _ []byte) (string, error) {
+	return "", fmt.Errorf("write post of %s: %w", k.URL, &os.PathError{Op: "write", Path: "_posts/x.md", Err: syscall.ENOSPC})
+}
+
+// flakyStore is memClaims whose feed claims fail a few times, as when
+// the database restarts, and that cancels the run at the claim after.
+type flakyStore struct {
+	*memClaims
+	fail   int
+	calls  int
+	cancel context.CancelFunc
+}
+
+func (f *flakyStore) ClaimFeed(ctx context.Context, feedURL string, now time.Time) (FeedState, bool, error) {
+	f.calls++
+	if f.calls <= f.fail {
+		return FeedState{}, false, errors.New("connection refused")
+	}
+	f.cancel()
+	return f.memClaims.ClaimFeed(ctx, feedURL, now)
+}
+
+func oneStoryFeed(w http.ResponseWriter, _ *http.Request) {
+	io.WriteString(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><title>新闻</title>
+<link>https://www.zaobao.com/realtime/china/story20240301-1</link><pubDate>Fri, 01 Mar 2024 07:00:00 GMT</pubDate>
+<description><![CDATA[<p>全文。</p>]]></description></item></channel></rss>`)
+}
+
+// TestRunStopsOnFullDisk: a full archive disk stops Run with its error
+// (every story would fail alike); a store that fails for a while does
+// not, and the cycles after it go on.
+func TestRunStopsOnFullDisk(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/rss", oneStoryFeed)
+	r, mem, _, _ := testRunner(t, mux, config.Feed{Name: "china", URL: "/rss"})
+	pages := httptest.NewServer(http.NotFoundHandler()) // the story is written from the feed's copy
+	t.Cleanup(pages.Close)
+	r.dep.Fetcher.SetBaseTransport(rewriteTransport{to: pages.URL, base: http.DefaultTransport})
+	d := r.dep
+	d.Claims = fullDisk{mem}
+	r = New(r.cfg, d)
+	err := r.Run(t.Context())
+	if !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("Run returned %v, want the full disk's error", err)
+	}
+}
+
+func TestRunRidesOutStoreErrors(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/rss", oneStoryFeed)
+	r, mem, _, _ := testRunner(t, mux, config.Feed{Name: "china", URL: "/rss"})
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	flaky := &flakyStore{memClaims: mem, fail: 3, cancel: cancel}
+	d := r.dep
+	d.States = flaky
+	cfg := r.cfg
+	cfg.Tick = time.Millisecond
+	r = New(cfg, d)
+	if err := r.Run(ctx); err != nil {
+		t.Fatalf("Run stopped on a store error: %v", err)
+	}
+	if flaky.calls != 4 {
+		t.Errorf("%d feed claims, want 3 failed ones and a fourth after them", flaky.calls)
+	}
 }

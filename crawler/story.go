@@ -22,6 +22,12 @@ import (
 // never stops the others; the error is only for a failing store or a
 // cancelled context.
 func (r *Runner) Process(ctx context.Context, items []feed.Item, force bool) (Summary, error) {
+	return r.process(ctx, items, force, nil)
+}
+
+// process is Process calling written, when not nil, with each item
+// written as a post.
+func (r *Runner) process(ctx context.Context, items []feed.Item, force bool, written func(feed.Item)) (Summary, error) {
 	// One story per key: a feed and a listing, or two URL variants, name
 	// the same story, and a worker's claim does not exclude its siblings.
 	var dups int
@@ -50,6 +56,9 @@ func (r *Runner) Process(ctx context.Context, items []feed.Item, force bool) (Su
 			sum.Add(res)
 			if res.Outcome != Duplicate {
 				sum.New++
+			}
+			if res.Outcome == Written && written != nil {
+				written(it)
 			}
 		}
 		done++
@@ -271,9 +280,7 @@ func (r *Runner) retryAt(err error, attempts int, u string) time.Time {
 // own HTML when the page is gone for good or cannot be read. reason and
 // permanent classify a failure.
 func (r *Runner) article(ctx context.Context, it feed.Item, rules *site.Site) (converter.Article, string, bool, error) {
-	start := time.Now()
 	resp, err := r.dep.Fetcher.Get(ctx, it.URL, fetch.Conditional{})
-	r.dep.Metrics.ObserveFetch(time.Since(start))
 	var a converter.Article
 	if err == nil {
 		a, err = site.ExtractWith(resp.Body, resp.URL, r.dep.Sites, r.hints(it, resp))

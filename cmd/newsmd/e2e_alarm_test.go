@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,7 +20,7 @@ import (
 func metricValue(t *testing.T, metrics, series string) float64 {
 	t.Helper()
 	for line := range strings.Lines(metrics) {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), series+" "); ok {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), canonSeries(series)+" "); ok {
 			f, err := strconv.ParseFloat(v, 64)
 			if err != nil {
 				t.Fatalf("%s: %v", line, err)
@@ -28,6 +29,18 @@ func metricValue(t *testing.T, metrics, series string) float64 {
 		}
 	}
 	return -1
+}
+
+// canonSeries writes a series as the exposition does, its labels sorted
+// by name: name{b="2",a="1"} → name{a="1",b="2"}.
+func canonSeries(series string) string {
+	name, labels, ok := strings.Cut(series, "{")
+	if !ok {
+		return series
+	}
+	pairs := strings.Split(strings.TrimSuffix(labels, "}"), ",")
+	slices.Sort(pairs)
+	return name + "{" + strings.Join(pairs, ",") + "}"
 }
 
 // sumSeries adds the values of every series of metric name.

@@ -306,9 +306,9 @@ func firstLineDiff(a, b string) string {
 	return "in length"
 }
 
-// TestReadmeSetupCommands: the README's two set-up commands are the main
-// job (once, which the end-to-end tests run against a fake site) and the
-// test command, which CI runs.
+// TestReadmeSetupCommands: the README's set-up commands are the demo
+// (TestDemo runs it), the main job (once, which the end-to-end tests run
+// against a fake site) and the test command, which CI runs.
 func TestReadmeSetupCommands(t *testing.T) {
 	readme, _ := os.ReadFile("../../README.md")
 	ci, _ := os.ReadFile("../../.ci/run")
@@ -324,7 +324,7 @@ func TestReadmeSetupCommands(t *testing.T) {
 			cmds = append(cmds, l)
 		}
 	}
-	if len(cmds) != 2 || cmds[0] != "go run ./cmd/newsmd once" || cmds[1] != "go test -race ./..." {
+	if len(cmds) != 3 || cmds[0] != "go run ./cmd/newsmd demo" || cmds[1] != "go run ./cmd/newsmd once" || cmds[2] != "go test -race ./..." {
 		t.Fatalf("set-up commands: got %q", cmds)
 	}
 	if !strings.Contains(string(ci), "go test -race -count=1 ./...") {

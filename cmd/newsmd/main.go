@@ -60,6 +60,7 @@ func commands() []command {
 		{"healthcheck", "ask a running daemon whether it is healthy (exit 0 when it is)", runHealthcheck},
 		{"config", "config check: validate and print the effective configuration", runConfig},
 		{"migrate", "apply the store's schema migrations", runMigrate},
+		{"demo", "archive a built-in fake news site into a folder, without the network", runDemo},
 		{"version", "print the version", func(_ context.Context, m *Main, _ []string) error {
 			fmt.Fprintln(m.Stdout, "newsmd", Version())
 			return nil

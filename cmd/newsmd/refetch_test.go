@@ -15,6 +15,7 @@ import (
 
 	"github.com/newsmd/newsmd/converter"
 	"github.com/newsmd/newsmd/crawler"
+	"github.com/newsmd/newsmd/crawler/watch"
 	"github.com/newsmd/newsmd/internal/config"
 	"github.com/newsmd/newsmd/internal/fakesite"
 	"github.com/newsmd/newsmd/store"
@@ -71,7 +72,7 @@ func TestRefetchTruncated(t *testing.T) {
 	defer cr.Close()
 	now := time.Date(2024, 3, 1, 8, 0, 0, 0, time.UTC)
 	cr.deps.Now = func() time.Time { return now }
-	metrics := &crawler.Metrics{}
+	metrics := watch.NewMetrics(watch.BuildInfo{})
 	cr.deps.Metrics = metrics
 	r := cr.runner()
 	once := func(when time.Time) crawler.Summary {

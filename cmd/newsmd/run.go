@@ -3,12 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
-	"time"
 
 	"github.com/newsmd/newsmd/crawler"
 	"github.com/newsmd/newsmd/store"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // runRun is the daemon.
@@ -22,8 +23,7 @@ func runRun(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	defer c.Close()
-	metrics := &crawler.Metrics{}
-	c.deps.Metrics = metrics
+	metrics := c.metrics()
 	c.deps.Housekeeping = func() {
 		// Leftovers of a worker killed on this host: its story was not
 		// marked written and is written again by whoever takes it over.
@@ -33,6 +33,9 @@ func runRun(ctx context.Context, m *Main, args []string) error {
 	}
 
 	runner := c.runner()
+	hctx, stopHealth := context.WithCancel(ctx)
+	defer stopHealth()
+	health := watchStore(hctx, c.log, c.store)
 	var srv *httpServer
 	if addr := c.cfg.Server.Listen; addr != "" {
 		ln, err := net.Listen("tcp", addr)
@@ -40,7 +43,7 @@ func runRun(ctx context.Context, m *Main, args []string) error {
 			return usageError{hintError{fmt.Errorf("listen %s: %w", addr, err), "set server.listen to a free address, or \"\" to turn the listener off"}}
 		}
 		bound := ln.Addr().String()
-		srv = startHTTP(c.log, ln, c.handler(runner, metrics), func() (net.Listener, error) { return net.Listen("tcp", bound) })
+		srv = startHTTP(c.log, ln, c.handler(runner, health, metrics), func() (net.Listener, error) { return net.Listen("tcp", bound) })
 		c.log.Info("listening", "addr", bound, "max_connections", httpMaxConns)
 	}
 	c.log.Info("running", "feeds", len(c.feeds), "owner", c.owner)
@@ -55,40 +58,28 @@ func runRun(ctx context.Context, m *Main, args []string) error {
 	return nil
 }
 
-// handler serves the daemon's health and metrics.
-func (c *crawl) handler(runner *crawler.Runner, metrics *crawler.Metrics) http.Handler {
+// handler serves the daemon's health and metrics. /readyz is ready once
+// the scheduler's loop has started (not when its first cycle, which may
+// take minutes, ends) while the store answers its pings.
+func (c *crawl) handler(runner *crawler.Runner, health *storeHealth, metrics *crawler.Metrics) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := c.store.Ping(ctx); err != nil {
+		if err := health.Err(); err != nil {
 			http.Error(w, "store unreachable: "+err.Error(), http.StatusServiceUnavailable)
 			return
 		}
-		// The scheduler is alive when its last cycle is recent; a cycle
-		// can take a while when a feed lists many new stories.
-		last := runner.LastCycle()
-		if last.IsZero() || time.Since(last) > 3*c.cfg.Server.Tick+c.cfg.Crawl.Lease {
-			http.Error(w, "scheduler not running (last cycle "+last.Format(time.RFC3339)+")", http.StatusServiceUnavailable)
+		if !runner.Started() {
+			http.Error(w, "scheduler not started", http.StatusServiceUnavailable)
 			return
 		}
 		fmt.Fprintln(w, "ready")
 	})
-	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		metrics.WriteTo(w)
-		if st, err := c.store.Stats(r.Context()); err == nil {
-			fmt.Fprintf(w, "# HELP newsmd_stories Stories in the store, by state.\n# TYPE newsmd_stories gauge\n")
-			for _, s := range []struct {
-				state string
-				n     int
-			}{{"written", st.Written}, {"known", st.Known}, {"pending", st.Pending}, {"failed", st.Failed}, {"permanent", st.Permanent}} {
-				fmt.Fprintf(w, "newsmd_stories{state=%q} %d\n", s.state, s.n)
-			}
-		}
-	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(metrics.Gatherer(), promhttp.HandlerOpts{
+		ErrorLog:      slog.NewLogLogger(c.log.Handler(), slog.LevelWarn),
+		ErrorHandling: promhttp.ContinueOnError,
+	}))
 	return mux
 }

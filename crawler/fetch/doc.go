@@ -5,7 +5,8 @@
 // one size and time limit after decompression, decodes it to UTF-8, and
 // returns typed errors (HTTPError, HostBackoffError, ErrTooLarge,
 // ErrTruncated, ...) that Classify names and sorts into what may be
-// retried now, later or never.
+// retried now, later or never. An Observer (the crawler's metrics) hears
+// of each request, politeness wait and retry.
 //
 // It may import colly, net/http, robotstxt, internal/config and
 // crawler/internal; never crawler/feed, crawler/site, converter or store.

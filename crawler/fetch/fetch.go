@@ -61,6 +61,7 @@ type Client struct {
 	hosts map[string]*hostState
 
 	gate HostGate // shared politeness across workers; nil: this process only
+	obs  Observer // nil: none
 }
 
 // New returns a Client for cfg that fetches only from allowedHosts
@@ -259,6 +260,10 @@ func (f *Client) get(ctx context.Context, rawURL string, cond Conditional) (*Res
 			args = append(args, "status", he.Status)
 		}
 		f.log.Warn("retrying", args...)
+		if f.obs != nil {
+			reason, _ := Classify(err)
+			f.obs.Retry(reason)
+		}
 		if err := f.sleep(ctx, wait); err != nil {
 			return nil, fmt.Errorf("fetch %s: %w", rawURL, err)
 		}
@@ -311,7 +316,17 @@ func (f *Client) do(ctx context.Context, rawURL string, hdr http.Header, follow 
 	c.Context = ctx
 	var got *colly.Response
 	c.OnResponse(func(r *colly.Response) { got = r })
+	start := time.Now()
 	err := c.Request(http.MethodGet, rawURL, nil, nil, hdr)
+	if f.obs != nil {
+		status := 0
+		if got != nil {
+			status = got.StatusCode
+		}
+		if u, perr := url.Parse(rawURL); perr == nil {
+			f.obs.HTTPRequest(hostName(u.Host), status, time.Since(start))
+		}
+	}
 	if err != nil {
 		if ue, ok := errors.AsType[*url.Error](err); ok {
 			err = ue.Err // its text repeats the URL

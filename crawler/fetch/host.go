@@ -3,6 +3,7 @@ package fetch
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -28,6 +29,22 @@ type HostGate interface {
 // other workers, instead of keeping it to itself.
 func (f *Client) ShareHosts(gate HostGate) { f.gate = gate }
 
+// Observer is told what the Client does on the network, for metrics.
+// HTTPRequest is one HTTP exchange with host (a host name, no port): its
+// status code, 0 when no response came, and its time from sending to the
+// end of the body. PolitenessWait is the time a request waited for its
+// host's budget before it was sent. Retry is a request made again after a
+// failure that Classify names reason. The methods are called from many
+// goroutines and must be quick.
+type Observer interface {
+	HTTPRequest(host string, status int, d time.Duration)
+	PolitenessWait(host string, d time.Duration)
+	Retry(reason string)
+}
+
+// Observe makes f report to o. Call it before the first request.
+func (f *Client) Observe(o Observer) { f.obs = o }
+
 // hostState is the politeness and health state of one host (host:port).
 type hostState struct {
 	slots  chan struct{} // one token per request in flight
@@ -46,6 +63,16 @@ type hostState struct {
 // acquire takes one of the host's slots and waits for the host's
 // next start time. The returned func gives the slot back.
 func (f *Client) acquire(ctx context.Context, h *hostState, host string) (func(), error) {
+	start := f.now()
+	release, err := f.wait(ctx, h, host)
+	if err == nil && f.obs != nil {
+		f.obs.PolitenessWait(hostName(host), f.now().Sub(start))
+	}
+	return release, err
+}
+
+// wait is acquire without the observer.
+func (f *Client) wait(ctx context.Context, h *hostState, host string) (func(), error) {
 	select {
 	case h.slots <- struct{}{}:
 	case <-ctx.Done():
@@ -81,6 +108,14 @@ func (f *Client) acquire(ctx context.Context, h *hostState, host string) (func()
 		}
 	}
 	return release, nil
+}
+
+// hostName is host:port without the port, the host label of metrics.
+func hostName(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		return strings.ToLower(h)
+	}
+	return strings.ToLower(hostport)
 }
 
 func (f *Client) hostAllowed(host string) bool {

@@ -95,6 +95,8 @@ func NewAlarms(m *Metrics, log *slog.Logger, sites []*site.Site, feeds []*feed.F
 		m.Set("newsmd_feed_items", 0, "feed", f.Name())
 		m.Set("newsmd_feed_consecutive_empty_polls", 0, "feed", f.Name())
 		m.Set("newsmd_feed_consecutive_failures", 0, "feed", f.Name())
+		m.Set("newsmd_feed_last_success_timestamp_seconds", 0, "feed", f.Name())
+		m.Set("newsmd_feed_last_new_item_timestamp_seconds", 0, "feed", f.Name())
 		if u, err := url.Parse(f.URL()); err == nil && site.Find(sites, u) == nil {
 			unruled = true // its own stories are written without rules
 		}

@@ -6,6 +6,7 @@
 // serves extra pages of a test's making (hostile feeds, huge listings) and
 // records every request it saw.
 //
-// It is test support: only tests import it. It imports the standard
+// It is test support: tests import it, and `newsmd demo`, which shows
+// newsmd at work without the network. It imports the standard
 // library and no package of newsmd.
 package fakesite
