@@ -95,7 +95,7 @@ func TestImportThenFeed(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "1 already known, 2 files skipped (not posts), 0 files not read") {
 		t.Errorf("import of a folder with a README.md: exit %d, want 0 and 2 skipped\n%s\n%s", code, out, errOut)
 	}
-	os.WriteFile(filepath.Join(bad, "sub", "a.md"), []byte("---\nfrom: https://unknown.example/story1\n---\nbody\n"), 0o644)
+	os.WriteFile(filepath.Join(bad, "sub", "a.md"), []byte("---\nfrom: ftp://files.example/story1\n---\nbody\n"), 0o644)
 	code, out, errOut = run1(t, "import", "--config", cfg, bad)
 	if code != 1 || !strings.Contains(out, "1 already known, 2 files skipped (not posts), 1 files not read") || !strings.Contains(errOut, "a.md") {
 		t.Errorf("import with a post that cannot be read: exit %d, want 1\n%s\n%s", code, out, errOut)

@@ -50,6 +50,9 @@ func fromGeneric(pageBytes []byte, u *url.URL, t *tree, site *Site, hints Hints)
 	}
 	a.Title = meta.title(g.Title)
 	if a.Title == "" {
+		a.Title = untitled(g.Body, u, meta.names)
+	}
+	if a.Title == "" {
 		return a, errNoTitle
 	}
 	// Readability's date comes from JSON-LD or meta tags too, read by a

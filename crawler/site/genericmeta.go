@@ -2,6 +2,7 @@ package site
 
 import (
 	"net/url"
+	"path"
 	"regexp"
 	"slices"
 	"strings"
@@ -419,4 +420,64 @@ func headlineWords(h string) int {
 		}
 	}
 	return n + cjk/2
+}
+
+// untitled is the title of an article whose page names none but the site
+// (its <title>, Open Graph and headline all say "ICON Magazine"): the
+// body's first heading, else the words of the URL's last path segment
+// ("interview-mit-sharon-stone"). An article is not refused for lacking a
+// title, but a body of under untitledMin characters besides its headings
+// is no article, and gets "".
+func untitled(body *html.Node, u *url.URL, names []string) string {
+	if textLen(body)-headingLen(body) < untitledMin {
+		return ""
+	}
+	var title string
+	walkElements(body, func(n *html.Node) bool {
+		if title != "" {
+			return false
+		}
+		if isHeading(n) {
+			if t := headline(nodeTextOf(n), names); utf8.RuneCountInString(t) <= 200 {
+				title = t
+			}
+			return false
+		}
+		return true
+	})
+	if title != "" {
+		return title
+	}
+	seg := path.Base(strings.TrimRight(u.Path, "/"))
+	seg = strings.TrimSuffix(seg, path.Ext(seg))
+	words := strings.FieldsFunc(seg, func(r rune) bool { return r == '-' || r == '_' || r == '+' || r == ' ' })
+	letters := 0
+	for _, w := range words {
+		if strings.IndexFunc(w, unicode.IsLetter) >= 0 {
+			letters++
+		}
+	}
+	if letters < 2 {
+		return ""
+	}
+	t := strings.Join(words, " ")
+	r, size := utf8.DecodeRuneInString(t)
+	return converter.CleanText(string(unicode.ToUpper(r)) + t[size:])
+}
+
+// untitledMin is the least text, in characters other than space, that an
+// untitled body needs besides its headings to be taken as an article.
+const untitledMin = 200
+
+// headingLen is the text length under n's headings.
+func headingLen(n *html.Node) int {
+	k := 0
+	walkElements(n, func(e *html.Node) bool {
+		if isHeading(e) {
+			k += textLen(e)
+			return false
+		}
+		return true
+	})
+	return k
 }

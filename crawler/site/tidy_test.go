@@ -212,3 +212,33 @@ func TestTidyNeverEmpties(t *testing.T) {
 		t.Errorf("body emptied:\n%s", g.html())
 	}
 }
+
+// TestGenericUntitled: a page whose every title is the site's name is
+// still an article, titled by its first heading, else by its URL; a body
+// too short to be an article is still refused.
+func TestGenericUntitled(t *testing.T) {
+	head := `<title>ICON Magazine</title><meta property="og:title" content="ICON Magazine"><meta property="og:site_name" content="ICON Magazine"><meta property="article:published_time" content="2024-03-01T10:00:00Z">`
+	story := articleParagraphs(5)
+	tests := []struct{ name, url, body, want string }{
+		{"the first heading", "https://mag.example/story/1234", `<h1 class="head-title"></h1><article><h2>Sharon Stone im Gespräch</h2>` + story + `</article>`, "Sharon Stone im Gespräch"},
+		{"the URL's words", "https://mag.example/story/interview-mit-sharon-stone/", `<h1 class="head-title"></h1><article>` + story + `</article>`, "Interview mit sharon stone"},
+		{"too short", "https://mag.example/story/interview-mit-sharon-stone/", `<article><p>Mehr lesen</p></article>`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, err := Extract([]byte(`<!doctype html><html><head>`+head+`</head><body>`+tt.body+`</body></html>`), tt.url, nil)
+			if tt.want == "" {
+				if err == nil {
+					t.Fatalf("got article titled %q, want an error", a.Title)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Title != tt.want {
+				t.Errorf("title %q, want %q", a.Title, tt.want)
+			}
+		})
+	}
+}

@@ -280,10 +280,11 @@ func EnvKeys() map[string][]string {
 // EnvOthers are the NEWSMD_ variables that newsmd's own files set for
 // other programs: docker-compose.yml's NEWSMD_DB_PASSWORD, the database's
 // password given to the postgres container and, as NEWSMD_STORE_PASSWORD,
-// to newsmd. They are no setting, but no typo either: a shell where the
+// to newsmd; NEWSMD_TEST_POSTGRES, the PostgreSQL server of the tests.
+// They are no setting, but no typo either: a shell where the
 // README's compose command was typed must still run newsmd.
 func EnvOthers() []string {
-	return []string{EnvPrefix + "DB_PASSWORD"}
+	return []string{EnvPrefix + "DB_PASSWORD", EnvPrefix + "TEST_POSTGRES"}
 }
 
 // ApplyEnv sets the keys named by NEWSMD_* variables in environ. An
