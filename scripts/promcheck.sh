@@ -42,7 +42,8 @@ curl -fsS "http://127.0.0.1:$port/metrics" > "$tmp/scrape.txt" || { cat "$tmp/ru
 promtool check metrics < "$tmp/scrape.txt" || fail "/metrics of run"
 echo "promcheck: /metrics of run passes ($(grep -c '^newsmd_' "$tmp/scrape.txt") newsmd series)"
 kill -TERM "$pid"
-wait "$pid" || fail "run exited non-zero after SIGTERM"
+rc=0; wait "$pid" || rc=$?
+[ "$rc" -eq 143 ] || fail "run exited $rc after SIGTERM, want 143 (stopped by SIGTERM, nothing lost)"
 pid=
 
 promtool check rules examples/prometheus/alerts.yml || fail "examples/prometheus/alerts.yml"

@@ -24,6 +24,17 @@ var candidateWords = [][]string{
 	{"main content", "page content", "single content", "content main", "hentry", "h entry", "type post"},
 }
 
+// candidatePhrases are candidateWords split into words.
+var candidatePhrases = func() [][][]string {
+	out := make([][][]string, len(candidateWords))
+	for i, ws := range candidateWords {
+		for _, w := range ws {
+			out[i] = append(out[i], strings.Fields(w))
+		}
+	}
+	return out
+}()
+
 // contentCandidate is the page's own article container, or nil: an
 // element with itemprop="articleBody", else one named by candidateWords,
 // else the page's one <article>, else its one <main>. Among several of a
@@ -54,9 +65,13 @@ func contentCandidate(doc *html.Node) *html.Node {
 		}
 		switch n.DataAtom {
 		case atom.Div, atom.Section, atom.Article, atom.Main, atom.Td:
-			for i, words := range candidateWords {
-				for _, w := range words {
-					if hasWord(n, w) {
+			words := classWords(n)
+			if len(words) == 0 {
+				break
+			}
+			for i, phrases := range candidatePhrases {
+				for _, ph := range phrases {
+					if hasPhrase(words, ph) {
 						named[i] = append(named[i], n)
 						break
 					}

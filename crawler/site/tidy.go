@@ -98,14 +98,14 @@ func figureImage(c *html.Node) *html.Node {
 // chromeWords are class and id words that name page furniture rather than
 // article text. They are matched as whole words of the class and id split
 // at spaces, hyphens, underscores and lower-to-upper case changes.
-var chromeWords = []string{
+var chromeWords = wordSet(
 	"related", "relatedposts", "newsletter", "copyright", "share", "sharing",
 	"shares", "sharebar", "social", "sociable", "breadcrumb", "breadcrumbs",
 	"tags", "tagcloud", "byline", "rating", "ratings", "subscribe", "promo",
 	"sponsored", "advert", "advertisement", "bio", "toolbar", "comments",
 	"comment", "respond", "reply", "replies", "disqus", "meta", "date",
 	"timestamp", "credit", "credits",
-}
+)
 
 // chromeTags are elements that hold no article text inside an article.
 var chromeTags = map[atom.Atom]bool{
@@ -119,8 +119,8 @@ func isChrome(n *html.Node) bool {
 	if chromeTags[n.DataAtom] {
 		return true
 	}
-	for _, w := range chromeWords {
-		if hasWord(n, w) {
+	for _, w := range classWords(n) {
+		if chromeWords[w] {
 			return true
 		}
 	}
@@ -172,23 +172,33 @@ func isNotice(n *html.Node) bool {
 // hasWord reports whether n's class or id holds the words of w (one word,
 // or several separated by spaces) in a row.
 func hasWord(n *html.Node, w string) bool {
-	want := strings.Fields(w)
+	return hasPhrase(classWords(n), strings.Fields(w))
+}
+
+// classWords are the words of n's class and id (splitWords), nil when it
+// has neither.
+func classWords(n *html.Node) []string {
+	var words []string
 	for _, a := range n.Attr {
-		if a.Key != "class" && a.Key != "id" {
-			continue
+		if a.Key == "class" || a.Key == "id" {
+			words = append(words, splitWords(a.Val)...)
 		}
-		words := splitWords(a.Val)
-		for i := 0; i+len(want) <= len(words); i++ {
-			match := true
-			for j, x := range want {
-				if words[i+j] != x {
-					match = false
-					break
-				}
+	}
+	return words
+}
+
+// hasPhrase reports whether words hold want in a row.
+func hasPhrase(words, want []string) bool {
+	for i := 0; i+len(want) <= len(words); i++ {
+		match := true
+		for j, x := range want {
+			if words[i+j] != x {
+				match = false
+				break
 			}
-			if match {
-				return true
-			}
+		}
+		if match {
+			return true
 		}
 	}
 	return false
@@ -383,4 +393,13 @@ func dropDanglingHeadings(root *html.Node) {
 		}
 		blocks = append(blocks[:i], blocks[i+1:]...)
 	}
+}
+
+// wordSet is a set of words.
+func wordSet(words ...string) map[string]bool {
+	m := make(map[string]bool, len(words))
+	for _, w := range words {
+		m[w] = true
+	}
+	return m
 }
