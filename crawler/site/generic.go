@@ -58,7 +58,8 @@ func extractGeneric(page []byte, doc *html.Node, pageURL *url.URL) (genericResul
 	// Extract decoded and parsed it.
 	parser := readability.NewParser()
 	parser.KeepClasses = true     // tidy reads them, then drops them
-	cand := contentCandidate(doc) // before Readability changes doc
+	blocks := leadBlocks(doc)     // before Readability changes doc,
+	cand := contentCandidate(doc) // and after the blocks are numbered
 	article, err := parser.ParseAndMutate(doc, pageURL)
 	if err != nil {
 		return genericResult{}, fmt.Errorf("generic extract %s: %w", pageURL, err)
@@ -69,6 +70,10 @@ func extractGeneric(page []byte, doc *html.Node, pageURL *url.URL) (genericResul
 	}
 	if cand != nil && (node == nil || preferCandidate(node, cand)) {
 		node = cand
+	}
+	if node != nil {
+		adoptLead(node, blocks)
+		unmarkBlocks(node)
 	}
 	// Readability falls back to the whole <body> when it finds no article, so
 	// an empty page or a bare list of links still comes back as a "body".

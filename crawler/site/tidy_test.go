@@ -242,3 +242,63 @@ func TestGenericUntitled(t *testing.T) {
 		})
 	}
 }
+
+// TestGenericLead: the lead between the headline and the body, which
+// Readability leaves out, is put back on top of the body.
+func TestGenericLead(t *testing.T) {
+	page := `<!doctype html><html><head><title>Bridge to be rebuilt</title><meta property="article:published_time" content="2024-03-01T10:00:00Z"></head><body>
+<article><header><h1>Bridge to be rebuilt</h1><p class="lead">` + leadText + `</p><p>By Jane Doe, 1 March 2024</p></header>
+<div class="story-text">` + articleParagraphs(6) + `</div></article></body></html>`
+	g, err := extractGenericPage([]byte(page), mustURL(t, "https://news.example/bridge"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := g.html()
+	i, j := strings.Index(got, leadText), strings.Index(got, "Paragraph 1 of the story")
+	if i < 0 || i > j {
+		t.Errorf("lead missing or after the body's first paragraph:\n%s", got)
+	}
+	if strings.Contains(got, blockAttr) || strings.Contains(got, "Jane Doe") {
+		t.Errorf("block numbers or the byline in the body:\n%s", got)
+	}
+}
+
+const leadText = "The city will rebuild the old bridge by 2026, after a debate that divided the council for a year."
+
+// TestAdoptLead: which blocks before the body adoptLead takes.
+func TestAdoptLead(t *testing.T) {
+	links := `<p>` + strings.Repeat(`<a href="/y">Another long headline of another story</a> `, 4) + `</p>`
+	tests := []struct {
+		name, before string
+		want         bool
+	}{
+		{"after the headline", `<h1>Bridge</h1><p>` + leadText + `</p><p>By Jane Doe</p>`, true},
+		{"no headline before it", `<p>` + leadText + `</p>`, false},
+		{"a list of stories between", `<h1>Bridge</h1><p>` + leadText + `</p>` + links, false},
+		{"in page furniture", `<h1>Bridge</h1><div class="related"><p>` + leadText + `</p></div>`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc, err := html.Parse(strings.NewReader("<html><body>" + tt.before + `<div id="body"><p>The body.</p></div></body></html>`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			blocks := leadBlocks(doc)
+			var body *html.Node // what Readability returns: a copy of the body
+			walkElements(doc, func(n *html.Node) bool {
+				if attr(n, "id") == "body" {
+					body = cloneNode(n)
+				}
+				return body == nil
+			})
+			adoptLead(body, blocks)
+			got := nodeTextOf(body)
+			if has := strings.Contains(got, leadText); has != tt.want {
+				t.Errorf("lead adopted: %v, want %v (%q)", has, tt.want, got)
+			}
+			if strings.Contains(got, "Jane Doe") {
+				t.Errorf("a byline adopted: %q", got)
+			}
+		})
+	}
+}
