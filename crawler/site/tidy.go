@@ -1,6 +1,7 @@
 package site
 
 import (
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -119,12 +120,25 @@ func isChrome(n *html.Node) bool {
 	if chromeTags[n.DataAtom] {
 		return true
 	}
-	for _, w := range classWords(n) {
+	words := classWords(n)
+	for _, w := range words {
 		if chromeWords[w] {
 			return true
 		}
 	}
+	for _, ph := range chromePhrases {
+		if hasPhrase(words, ph) {
+			return true
+		}
+	}
 	return false
+}
+
+// chromePhrases are class and id words in a row that name furniture whose
+// words alone do not: an author's box, as opposed to the author's name.
+var chromePhrases = [][]string{
+	{"author", "box"}, {"author", "info"}, {"author", "card"}, {"about", "author"},
+	{"author", "bio"}, {"post", "author"},
 }
 
 // isLinkLine reports whether n is a short block that is mostly a link, as
@@ -151,7 +165,7 @@ func isLinkLine(n *html.Node) bool {
 	return linkLen(n)*10 >= total*3
 }
 
-// isNotice reports whether n is a short copyright line.
+// isNotice reports whether n is a short copyright or credit line.
 func isNotice(n *html.Node) bool {
 	switch n.DataAtom {
 	case atom.P, atom.Div, atom.Span, atom.Small, atom.Li:
@@ -166,8 +180,15 @@ func isNotice(n *html.Node) bool {
 		return false
 	}
 	low := strings.ToLower(t)
-	return strings.HasPrefix(t, "©") || strings.HasPrefix(low, "copyright") || strings.HasPrefix(low, "(c) ")
+	if strings.HasPrefix(t, "©") || strings.HasPrefix(low, "copyright") || strings.HasPrefix(low, "(c) ") {
+		return true
+	}
+	return utf8.RuneCountInString(t) <= 80 && creditLine.MatchString(t)
 }
+
+// creditLine matches a line that names where a picture or the text came
+// from: "Foto: …", "Quelle: …", "Photo / AFP", "Źródło: PAP".
+var creditLine = regexp.MustCompile(`(?i)^(fotos?|photos?|photograph|bild|bilder|titelbild|beitragsbild|quellen?|sources?|źródło|fuentes?|crédits?( photos?)?|credits?|imagen|image|grafik|abbildung)\s*[:/|]`)
 
 // hasWord reports whether n's class or id holds the words of w (one word,
 // or several separated by spaces) in a row.

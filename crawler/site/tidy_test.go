@@ -101,6 +101,17 @@ func TestTidy(t *testing.T) {
 			absent:   []string{"All rights reserved", "Copyright 2024"},
 		},
 		{
+			name:     "credit lines go, a sentence that starts like one stays",
+			fragment: `<div>` + story + `<p>Foto: dpa</p><p>Quelle: Landesregierung</p><p>Crédits photos : Bestimage</p><p>Source: the council's own figures show that the bridge carried 12,000 cars a day before the flood closed it.</p></div>`,
+			want:     []string{"Source: the council"},
+			absent:   []string{"Foto: dpa", "Landesregierung", "Bestimage"},
+		},
+		{
+			name:     "author boxes go",
+			fragment: `<div>` + story + `<div class="author-box"><p>Jane Doe writes about cities and their bridges for the paper since 2010.</p></div></div>`,
+			absent:   []string{"Jane Doe writes"},
+		},
+		{
 			name:     "a heading with nothing under it goes, one with text stays",
 			fragment: `<div><h2>The vote</h2>` + story + `<h2>Related stories</h2><ul><li><a href="/a">Bridge closed after flood</a></li><li><a href="/b">Council elections</a></li></ul></div>`,
 			want:     []string{"<h2>The vote</h2>"},
