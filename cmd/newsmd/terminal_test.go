@@ -16,8 +16,9 @@ import (
 // which newsmd runs as a person would run it, with stdout and stderr on
 // the terminal.
 type screen struct {
-	t    *testing.T
-	sock string
+	t      *testing.T
+	sock   string
+	status string // the file bash writes newsmd's exit status to
 }
 
 // newScreen starts newsmd with args in a detached tmux terminal of 200
@@ -33,9 +34,13 @@ func newScreen(t *testing.T, args ...string) *screen {
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "tmux.conf")
 	os.WriteFile(conf, []byte("set -g remain-on-exit on\nset -g status off\n"), 0o644)
-	s := &screen{t: t, sock: filepath.Join(dir, "sock")}
-	// Given as several arguments, the command runs without a shell.
-	s.tmux(append([]string{"-f", conf, "new-session", "-d", "-x", "200", "-y", "50", newsmdBinary(t)}, args...)...)
+	s := &screen{t: t, sock: filepath.Join(dir, "sock"), status: filepath.Join(dir, "status")}
+	// bash runs newsmd in the foreground, as a terminal's shell would, and
+	// writes its exit status once it has exited and written all it had to
+	// write: whether tmux has noticed the exit yet does not matter. A
+	// SIGINT that newsmd handles (it exits 130) does not stop bash.
+	script := `"$0" "$@"; echo $? > ` + s.status + `.tmp && mv ` + s.status + `.tmp ` + s.status
+	s.tmux(append([]string{"-f", conf, "new-session", "-d", "-x", "200", "-y", "50", "bash", "-c", script, newsmdBinary(t)}, args...)...)
 	t.Cleanup(func() { exec.Command("tmux", "-S", s.sock, "kill-server").Run() })
 	return s
 }
@@ -76,10 +81,23 @@ func (s *screen) until(what string, cond func(rows []string) bool) []string {
 	}
 }
 
-// exitStatus is newsmd's exit status once it has exited and tmux has
-// reaped it, else "".
+// exitStatus is newsmd's exit status once it has exited, else "".
 func (s *screen) exitStatus() string {
-	return strings.TrimSpace(s.tmux("display-message", "-p", "#{?pane_dead,#{pane_dead_status},}"))
+	b, err := os.ReadFile(s.status)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// shows reports whether a row of rows starts with prefix.
+func shows(rows []string, prefix string) bool {
+	for _, r := range rows {
+		if strings.HasPrefix(r, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // barRow matches the backfill's progress bar: "backfill 7/8 [====>-]
@@ -137,7 +155,10 @@ func TestBackfillTerminal(t *testing.T) {
 	}
 
 	close(hold)
-	rows = s.until("the summary", func(rows []string) bool { return s.exitStatus() != "" })
+	// The terminal shows what newsmd wrote a moment after it exits.
+	rows = s.until("the summary", func(rows []string) bool {
+		return s.exitStatus() != "" && shows(rows, "backfill: stories: ")
+	})
 	screenText = strings.Join(rows, "\n")
 	if st := s.exitStatus(); st != "0" {
 		t.Errorf("exit status %s, want 0:\n%s", st, screenText)
@@ -181,7 +202,9 @@ func TestBackfillTerminalInterrupt(t *testing.T) {
 		return site.Holding() == 1 && strings.Contains(strings.Join(rows, "\n"), "backfill 3/4 [")
 	})
 	s.tmux("send-keys", "C-c")
-	rows := s.until("the end", func(rows []string) bool { return s.exitStatus() != "" })
+	rows := s.until("the end", func(rows []string) bool {
+		return s.exitStatus() != "" && shows(rows, "newsmd: interrupted")
+	})
 	screenText := strings.Join(rows, "\n")
 	if st := s.exitStatus(); st != "130" {
 		t.Errorf("exit status %s, want 130:\n%s", st, screenText)
