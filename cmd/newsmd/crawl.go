@@ -103,7 +103,7 @@ func openCrawl(ctx context.Context, m *Main, fl *flag.FlagSet, configPath string
 		a.log.Info("removed temporary files of killed writers", "count", n)
 	}
 	c := &crawl{app: a, store: store.New(db, cfg.Output.Dir), owner: store.NewOwner()}
-	adapter := &storeAdapter{st: c.store, owner: c.owner, lease: cfg.Crawl.Lease}
+	adapter := newStoreAdapter(c.store, c.owner, cfg.Crawl.Lease)
 	c.settings = crawler.Config{Crawl: cfg.Crawl, Tick: cfg.Server.Tick}
 	c.deps = crawler.Deps{
 		Fetcher: fetcher, Sites: a.sites, Feeds: a.feeds, Converter: a.conv,
