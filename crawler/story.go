@@ -126,10 +126,7 @@ func (r *Runner) claimAndWrite(ctx context.Context, it feed.Item, force bool) (R
 	if err == nil {
 		return r.publish(ctx, k, article, start)
 	}
-	if errors.Is(err, fetch.ErrHostGate) {
-		// The store failed, not the site: the story is given back
-		// without an attempt counted, and the cycle ends to be tried
-		// again at the next tick.
+	if errors.Is(err, fetch.ErrHostGate) { // the store failed, not the site: no attempt counted
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
 		defer cancel()
 		r.dep.Claims.Release(rctx, k)
@@ -139,8 +136,6 @@ func (r *Runner) claimAndWrite(ctx context.Context, it feed.Item, force bool) (R
 		if errors.Is(lost, ErrClaimLost) {
 			return res, lost
 		}
-		// The lease could not be renewed: the story is given back, to be
-		// fetched again when the store answers.
 		r.dep.Log.Warn("story given back: its lease could not be renewed", "article_url", k.URL, "error", lost)
 	}
 	if ctx.Err() != nil {
