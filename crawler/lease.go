@@ -13,7 +13,9 @@ import (
 func (r *Runner) keepLease(ctx context.Context, k Key) (context.Context, func()) {
 	return lease.Keep(ctx, r.cfg.Lease, func(ctx context.Context) error { return r.dep.Claims.Renew(ctx, k) },
 		func(err error) bool { return errors.Is(err, ErrClaimLost) },
-		func(err error) { r.dep.Log.Warn("could not renew a story's lease; trying again", "article_url", k.URL, "error", err) })
+		func(err error) {
+			r.dep.Log.Warn("could not renew a story's lease; trying again", "article_url", k.URL, "error", err)
+		})
 }
 
 // storeRetry runs a store step of k's until it succeeds, the claim is
