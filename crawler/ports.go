@@ -47,17 +47,20 @@ type Claim struct {
 // across processes. Claim says whether the story is ours (and, when not,
 // why not). Publish writes the post durably and marks the story written;
 // Fail ends the claim with a failed attempt, to retry from retryAt unless
-// permanent; Release ends it without one (the run is stopping).
+// permanent; Release ends it without one (the run is stopping). Renew
+// extends the claim's lease while the story is worked on.
 //
 // A claim outlives its lease until another worker takes the story over.
 // When that has happened, Publish, Fail and Release return an error that
 // wraps ErrClaimLost, and nothing was written: the story is the other
-// worker's now, and losing it stops nothing.
+// worker's now, and losing it stops nothing. Renew returns such an error
+// too, and the runner then stops working on the story.
 type Claims interface {
 	Claim(ctx context.Context, k Key, force bool, now time.Time) (Claim, error)
 	Publish(ctx context.Context, k Key, name string, content []byte) (path string, err error)
 	Fail(ctx context.Context, k Key, reason string, permanent bool, retryAt time.Time) error
 	Release(ctx context.Context, k Key) error
+	Renew(ctx context.Context, k Key) error
 }
 
 // ErrClaimLost is wrapped by the ports' errors when this worker no longer

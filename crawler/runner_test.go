@@ -78,6 +78,15 @@ func (m *memClaims) Fail(_ context.Context, k Key, reason string, permanent bool
 	return nil
 }
 
+func (m *memClaims) Renew(_ context.Context, k Key) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.lost[k.URL] {
+		return fmt.Errorf("renew %s: %w", k.URL, ErrClaimLost)
+	}
+	return nil
+}
+
 func (m *memClaims) Release(_ context.Context, k Key) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

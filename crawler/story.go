@@ -119,13 +119,24 @@ func (r *Runner) claimAndWrite(ctx context.Context, it feed.Item, force bool) (R
 		return res, nil
 	}
 	start := r.now()
+	runCtx := ctx
+	ctx, stop := r.keepLease(ctx, k)
+	defer stop()
 	article, reason, permanent, err := r.article(ctx, it, rules)
 	if err == nil {
-		// The page is in hand: it is written even when the run is stopping
-		// (a SIGTERM now), so that it is counted and not fetched again.
-		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		return r.publish(ctx, k, article, start)
+	}
+	if errors.Is(err, fetch.ErrHostGate) { // the store failed, not the site: no attempt counted
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
 		defer cancel()
-		return r.publish(wctx, k, article, start)
+		r.dep.Claims.Release(rctx, k)
+		return res, fmt.Errorf("fetch %s: %w", k.URL, err)
+	}
+	if lost := context.Cause(ctx); runCtx.Err() == nil && lost != nil {
+		if errors.Is(lost, ErrClaimLost) {
+			return res, lost
+		}
+		r.dep.Log.Warn("story given back: its lease could not be renewed", "article_url", k.URL, "error", lost)
 	}
 	if ctx.Err() != nil {
 		// Stopping (SIGTERM): give the story back at once, with a context
@@ -149,7 +160,10 @@ func (r *Runner) claimAndWrite(ctx context.Context, it feed.Item, force bool) (R
 	res.Outcome, res.Reason, res.Err = Failed, reason, err
 	r.dep.Metrics.Add("newsmd_article_failures_total", 1, "reason", reason)
 	retryAt := r.retryAt(err, attempts, k.URL)
-	if ferr := r.dep.Claims.Fail(ctx, k, reason+": "+err.Error(), permanent, retryAt); ferr != nil {
+	ferr := r.storeRetry(ctx, "record failure", k, func() error {
+		return r.dep.Claims.Fail(ctx, k, reason+": "+err.Error(), permanent, retryAt)
+	})
+	if ferr != nil {
 		return res, fmt.Errorf("record failure of %s: %w", k.URL, ferr)
 	}
 	args := []any{"article_url", k.URL, "reason", reason, "permanent", permanent, "attempt", attempts, "error", err}
@@ -167,13 +181,23 @@ func (r *Runner) publish(ctx context.Context, k Key, article converter.Article, 
 	if err != nil {
 		res.Outcome, res.Reason, res.Err = Failed, "render", err
 		r.dep.Metrics.Add("newsmd_article_failures_total", 1, "reason", "render")
-		if ferr := r.dep.Claims.Fail(ctx, k, "render: "+err.Error(), true, time.Time{}); ferr != nil {
+		if ferr := r.dep.Claims.Fail(context.WithoutCancel(ctx), k, "render: "+err.Error(), true, time.Time{}); ferr != nil {
 			return res, fmt.Errorf("record failure of %s: %w", k.URL, ferr)
 		}
 		r.dep.Log.Warn("article failed", "article_url", k.URL, "reason", "render", "permanent", true, "error", err)
 		return res, nil
 	}
-	path, err := r.write(ctx, k, post.Name, post.Content, article.Truncated)
+	// The page is in hand: it is written even when the run is stopping (a
+	// SIGTERM now), so that it is counted and not fetched again; a store
+	// that does not answer is waited for while the lease lasts.
+	var path string
+	err = r.storeRetry(ctx, "publish", k, func() error {
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		var werr error
+		path, werr = r.write(wctx, k, post.Name, post.Content, article.Truncated)
+		return werr
+	})
 	if errors.Is(err, ErrClaimLost) {
 		return res, err
 	}

@@ -56,6 +56,11 @@ type Record struct {
 	// Owner holds the claim until LeaseUntil; "" when unclaimed.
 	Owner      string
 	LeaseUntil time.Time
+	// Token is the claim's generation, the fencing token: every claim
+	// (Claim, ForceClaim, ClaimRefetch) takes the next one, even by the
+	// same owner, so a holder whose lease ran out and was taken over
+	// cannot publish over the new holder's post (Store.Publish, Renew).
+	Token int64
 	// Attempts counts failed attempts (MarkFailed calls).
 	Attempts  int
 	LastError string
@@ -92,6 +97,9 @@ type FeedState struct {
 	// FeedState and ignored by SaveFeedState: leases change only through
 	// ClaimFeed and ReleaseFeed.
 	Owner string
+	// Token is the generation of the feed's lease: each ClaimFeed that
+	// wins takes the next one. ReleaseFeedState must show it.
+	Token int64
 }
 
 // Failure is what the store keeps of a story that failed: since when it has
@@ -139,7 +147,10 @@ var (
 // file, MarkWritten; or MarkFailed, or Release. Each step after Claim needs
 // the claim: it returns ErrNotOwner when owner does not hold it. Owners are
 // strings unique to one worker of one process. Times are kept to the
-// microsecond; now is passed in so that tests control the clock.
+// microsecond. now is the time a claim, lease or due time is decided at:
+// the zero time means the store's own clock (the database server's
+// now()), which workers pass so that a worker whose clock is wrong can
+// neither take live leases nor keep them; tests pass times of their own.
 type Backend interface {
 	// Lookup returns the story id names, and false when there is none.
 	Lookup(ctx context.Context, id Identity) (Record, bool, error)

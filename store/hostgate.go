@@ -18,7 +18,7 @@ import (
 type hostBudget interface {
 	takeHostSlot(ctx context.Context, host, token string, concurrency int, gap, lease time.Duration, now time.Time) (reserved bool, wait time.Duration, err error)
 	freeHostSlot(ctx context.Context, token string) error
-	deferHost(ctx context.Context, host string, until time.Time) error
+	deferHost(ctx context.Context, host string, wait time.Duration, now time.Time) error
 }
 
 // HostGate shares each host's request budget among all the workers that
@@ -26,6 +26,11 @@ type hostBudget interface {
 // a host asks for (Retry-After). It has the method set of
 // crawler.HostGate. A killed worker's slots free themselves after the
 // slot lease.
+//
+// Every time the gate stores (starts, slot leases, not-before times) is
+// on the store's clock: a worker whose clock is off neither takes a slot
+// early nor frees another's. The worker's own clock measures only waits,
+// durations it is told.
 type HostGate struct {
 	b     hostBudget
 	lease time.Duration
@@ -52,8 +57,10 @@ func (g *HostGate) Acquire(ctx context.Context, host string, concurrency int, ga
 	// each process's scheduling, and the host must never see less.
 	gap += gateMargin + gap/20
 	for {
-		now := g.now()
-		reserved, wait, err := g.b.takeHostSlot(ctx, host, token, concurrency, gap, g.lease, now)
+		// The start is reserved wait after the store's clock read in
+		// the transaction; waiting it out from the answer starts the
+		// request a little late, never early.
+		reserved, wait, err := g.b.takeHostSlot(ctx, host, token, concurrency, gap, g.lease, time.Time{})
 		if err != nil {
 			return nil, fmt.Errorf("host slot %s: %w", host, err)
 		}
@@ -66,11 +73,7 @@ func (g *HostGate) Acquire(ctx context.Context, host string, concurrency int, ga
 		if reserved && wait <= 0 {
 			return release, nil
 		}
-		if reserved {
-			// The start was reserved for now+wait: the transaction's own
-			// time counts towards it.
-			wait = now.Add(wait).Sub(g.now())
-		} else {
+		if !reserved {
 			wait = min(max(wait, slotWait), time.Second)
 		}
 		t := time.NewTimer(max(wait, 0))
@@ -89,9 +92,10 @@ func (g *HostGate) Acquire(ctx context.Context, host string, concurrency int, ga
 	}
 }
 
-// Defer keeps every worker away from host until then.
+// Defer keeps every worker away from host until then, a time of this
+// worker's clock: what is stored is as far from the store's clock.
 func (g *HostGate) Defer(ctx context.Context, host string, until time.Time) error {
-	return g.b.deferHost(ctx, host, until)
+	return g.b.deferHost(ctx, host, until.Sub(g.now()), time.Time{})
 }
 
 func newToken() string {

@@ -52,7 +52,44 @@ func claimed(r Record, owner string, lease time.Duration, now time.Time, force b
 	if err := claimRefusal(r, owner, now, force); err != nil {
 		return r, err
 	}
-	r.Owner, r.LeaseUntil = owner, now.Add(lease)
+	r.Owner, r.LeaseUntil, r.Token = owner, now.Add(lease), r.Token+1
+	return r, nil
+}
+
+// decisionTime is the time a backend decides a lease or a host slot at:
+// now when one is given (tests, tools), else the store's own clock, read
+// inside the deciding transaction. Workers pass the zero time, so that
+// every lease and host slot runs on one clock, the database's, whatever
+// each worker's clock says.
+func decisionTime(now time.Time, clock func() (time.Time, error)) (time.Time, error) {
+	if !now.IsZero() {
+		return now, nil
+	}
+	return clock()
+}
+
+// fenceRefusal is the fence of the steps that end a claim with a post
+// (Publish) and of a feed's release with its state: nil when owner holds
+// the claim whose generation is gen under the token its claim was given.
+// A claim taken over since, even by the same owner, has another
+// generation: the stale holder's step is refused.
+func fenceRefusal(holder string, gen int64, owner string, token int64) error {
+	if err := holdRefusal(holder, owner); err != nil {
+		return err
+	}
+	if gen != token {
+		return ErrNotOwner
+	}
+	return nil
+}
+
+// renewed returns r with owner's claim, held under token, extended to
+// now+lease, or r as it is with fenceRefusal's error.
+func renewed(r Record, owner string, token int64, lease time.Duration, now time.Time) (Record, error) {
+	if err := fenceRefusal(r.Owner, r.Token, owner, token); err != nil {
+		return r, err
+	}
+	r.LeaseUntil = now.Add(lease)
 	return r, nil
 }
 
@@ -136,7 +173,7 @@ func refetchClaimed(r Record, owner string, lease time.Duration, now time.Time) 
 	if err := refetchRefusal(r, owner, now); err != nil {
 		return r, err
 	}
-	r.Owner, r.LeaseUntil = owner, now.Add(lease)
+	r.Owner, r.LeaseUntil, r.Token = owner, now.Add(lease), r.Token+1
 	return r, nil
 }
 
@@ -213,11 +250,13 @@ func fileSafe(s string) string {
 // feedClaimed is the rule of Backend.ClaimFeed for a feed whose lease
 // holder has until until: owner's new lease end, and true, unless another
 // owner's lease runs past now. Claiming a feed one holds renews the lease.
-func feedClaimed(holder string, until time.Time, owner string, lease time.Duration, now time.Time) (time.Time, bool) {
+// Every claim gets the next generation: gen+1 is the token that
+// ReleaseFeedState must show.
+func feedClaimed(holder string, until time.Time, gen int64, owner string, lease time.Duration, now time.Time) (time.Time, int64, bool) {
 	if heldByOther(holder, until, owner, now) {
-		return until, false
+		return until, gen, false
 	}
-	return now.Add(lease), true
+	return now.Add(lease), gen + 1, true
 }
 
 // failureNoted is the rule of Backend.NoteFailure: what is kept of a story

@@ -51,7 +51,7 @@ func TestClaimed(t *testing.T) {
 			want := tt.stored
 			if tt.wantErr == nil {
 				// Only the claim changes; the state is kept.
-				want.Owner, want.LeaseUntil = tt.owner, now.Add(lease)
+				want.Owner, want.LeaseUntil, want.Token = tt.owner, now.Add(lease), tt.stored.Token+1
 			}
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("got %+v, want %+v", got, want)
@@ -229,12 +229,15 @@ func TestFeedClaimed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			until, ok := feedClaimed(tt.holder, tt.until, tt.owner, lease, now)
+			until, gen, ok := feedClaimed(tt.holder, tt.until, 7, tt.owner, lease, now)
 			if ok != tt.want {
 				t.Fatalf("got %v, want %v", ok, tt.want)
 			}
 			if ok && !until.Equal(now.Add(lease)) {
 				t.Errorf("lease until: got %v, want %v", until, now.Add(lease))
+			}
+			if wantGen := map[bool]int64{true: 8, false: 7}[ok]; gen != wantGen {
+				t.Errorf("generation: got %d, want %d", gen, wantGen)
 			}
 		})
 	}
@@ -365,7 +368,7 @@ func TestRefetchClaimed(t *testing.T) {
 			}
 			want := tt.stored
 			if tt.wantErr == nil {
-				want.Owner, want.LeaseUntil = "a", now.Add(lease)
+				want.Owner, want.LeaseUntil, want.Token = "a", now.Add(lease), tt.stored.Token+1
 			}
 			if got != want {
 				t.Errorf("got %+v, want %+v", got, want)
@@ -399,5 +402,43 @@ func TestRefetchCounts(t *testing.T) {
 	}
 	if _, err := keptTruncated(claimedBy(whole), now); !errors.Is(err, ErrNoRefetch) {
 		t.Errorf("keeping a whole post: got %v, want ErrNoRefetch", err)
+	}
+}
+
+func TestFencing(t *testing.T) {
+	r, err := claimed(Record{State: StatePending, Token: 4}, "a", lease, now, false)
+	if err != nil || r.Token != 5 {
+		t.Fatalf("claim: got token %d, %v; want 5, nil", r.Token, err)
+	}
+	// The holder claiming again (another goroutine, a retry) takes a new
+	// generation too: the first claim's token is stale.
+	again, err := claimed(r, "a", lease, now, false)
+	if err != nil || again.Token != 6 {
+		t.Fatalf("claim again: got token %d, %v; want 6, nil", again.Token, err)
+	}
+	if _, err := renewed(again, "a", 5, lease, now.Add(time.Second)); !errors.Is(err, ErrNotOwner) {
+		t.Errorf("renew with a stale token: got %v, want ErrNotOwner", err)
+	}
+	if _, err := renewed(again, "b", 6, lease, now); !errors.Is(err, ErrNotOwner) {
+		t.Errorf("renew by another owner: got %v, want ErrNotOwner", err)
+	}
+	later := now.Add(time.Minute)
+	ren, err := renewed(again, "a", 6, lease, later)
+	if err != nil || !ren.LeaseUntil.Equal(later.Add(lease)) || ren.Token != 6 {
+		t.Errorf("renew: got until %v token %d, %v; want %v 6 nil", ren.LeaseUntil, ren.Token, err, later.Add(lease))
+	}
+	rf, err := refetchClaimed(Record{State: StateWritten, Truncated: true, RefetchAt: now, Token: 9}, "a", lease, now)
+	if err != nil || rf.Token != 10 {
+		t.Errorf("re-fetch claim: got token %d, %v; want 10, nil", rf.Token, err)
+	}
+}
+
+func TestDecisionTime(t *testing.T) {
+	clock := func() (time.Time, error) { return now.Add(time.Hour), nil }
+	if got, _ := decisionTime(now, clock); !got.Equal(now) {
+		t.Errorf("given a time: got %v, want %v", got, now)
+	}
+	if got, _ := decisionTime(time.Time{}, clock); !got.Equal(now.Add(time.Hour)) {
+		t.Errorf("zero time: got %v, want the store's clock %v", got, now.Add(time.Hour))
 	}
 }

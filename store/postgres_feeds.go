@@ -15,8 +15,8 @@ func (p *Postgres) FeedState(ctx context.Context, feedURL string) (FeedState, er
 	var last, next *time.Time
 	var owner string
 	err := p.pool.QueryRow(ctx, `SELECT etag, last_modified, last_poll, next_poll, failures, last_error,
-		CASE WHEN lease_until IS NULL THEN '' ELSE owner END
-		FROM feeds WHERE url = $1`, feedURL).Scan(&st.ETag, &st.LastModified, &last, &next, &st.Failures, &st.LastError, &owner)
+		CASE WHEN lease_until IS NULL THEN '' ELSE owner END, lease_gen
+		FROM feeds WHERE url = $1`, feedURL).Scan(&st.ETag, &st.LastModified, &last, &next, &st.Failures, &st.LastError, &owner, &st.Token)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return st, nil
 	}
@@ -60,14 +60,19 @@ func (p *Postgres) ClaimFeed(ctx context.Context, feedURL, owner string, lease t
 		}
 		var holder string
 		var until *time.Time
-		if err := tx.QueryRow(ctx, `SELECT owner, lease_until FROM feeds WHERE url = $1 FOR UPDATE`, feedURL).Scan(&holder, &until); err != nil {
+		var gen int64
+		if err := tx.QueryRow(ctx, `SELECT owner, lease_until, lease_gen FROM feeds WHERE url = $1 FOR UPDATE`, feedURL).Scan(&holder, &until, &gen); err != nil {
+			return err
+		}
+		at, err := decisionTime(now, pgClock(ctx, tx))
+		if err != nil {
 			return err
 		}
 		var leaseUntil time.Time
-		if leaseUntil, won = feedClaimed(holder, fromPg(until), owner, lease, now); !won {
+		if leaseUntil, gen, won = feedClaimed(holder, fromPg(until), gen, owner, lease, at); !won {
 			return nil
 		}
-		_, err := tx.Exec(ctx, `UPDATE feeds SET owner = $2, lease_until = $3 WHERE url = $1`, feedURL, owner, pgTime(leaseUntil))
+		_, err = tx.Exec(ctx, `UPDATE feeds SET owner = $2, lease_until = $3, lease_gen = $4 WHERE url = $1`, feedURL, owner, pgTime(leaseUntil), gen)
 		return err
 	})
 	if err != nil {
@@ -92,6 +97,29 @@ func (p *Postgres) ReleaseFeed(ctx context.Context, feedURL, owner string) error
 	})
 	if err != nil {
 		return fmt.Errorf("release feed %s: %w", feedURL, err)
+	}
+	return nil
+}
+
+// releaseFeedState implements fencedBackend.
+func (p *Postgres) releaseFeedState(ctx context.Context, st FeedState, owner string, token int64) error {
+	err := p.write(ctx, func(tx pgx.Tx) error {
+		var holder string
+		var gen int64
+		err := tx.QueryRow(ctx, `SELECT owner, lease_gen FROM feeds WHERE url = $1 FOR UPDATE`, st.FeedURL).Scan(&holder, &gen)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		if err := fenceRefusal(holder, gen, owner, token); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE feeds SET etag = $2, last_modified = $3, last_poll = $4, next_poll = $5,
+			failures = $6, last_error = $7, owner = '', lease_until = NULL WHERE url = $1`,
+			st.FeedURL, st.ETag, st.LastModified, pgTime(st.LastPoll), pgTime(st.NextPoll), st.Failures, st.LastError)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("release feed %s: %w", st.FeedURL, err)
 	}
 	return nil
 }

@@ -35,7 +35,11 @@ func (p *Postgres) takeHostSlot(ctx context.Context, host, token string, concurr
 		if err != nil {
 			return err
 		}
-		d = takeSlot(h, token, concurrency, gap, lease, now)
+		at, err := decisionTime(now, pgClock(ctx, tx))
+		if err != nil {
+			return err
+		}
+		d = takeSlot(h, token, concurrency, gap, lease, at)
 		if len(d.Expired) > 0 {
 			if _, err := tx.Exec(ctx, `DELETE FROM host_slots WHERE token = ANY($1)`, d.Expired); err != nil {
 				return err
@@ -59,12 +63,17 @@ func (p *Postgres) freeHostSlot(ctx context.Context, token string) error {
 	return err
 }
 
-func (p *Postgres) deferHost(ctx context.Context, host string, until time.Time) error {
+func (p *Postgres) deferHost(ctx context.Context, host string, wait time.Duration, now time.Time) error {
 	return p.write(ctx, func(tx pgx.Tx) error {
 		h, err := p.hostBudget(ctx, tx, host)
 		if err != nil {
 			return err
 		}
+		at, err := decisionTime(now, pgClock(ctx, tx))
+		if err != nil {
+			return err
+		}
+		until := at.Add(wait)
 		_, err = tx.Exec(ctx, `UPDATE hosts SET not_before = $1 WHERE host = $2`, pgTime(deferredUntil(h.NotBefore, until)), host)
 		return err
 	})

@@ -13,13 +13,13 @@ import (
 )
 
 const pgRecordColumns = `a.id, a.url, coalesce(a.site_key, ''), a.state, a.owner, a.lease_until,
-	a.attempts, a.last_error, a.retry_at, coalesce(a.path, ''), a.sha256, a.truncated, a.refetch_at, a.refetches`
+	a.attempts, a.last_error, a.retry_at, coalesce(a.path, ''), a.sha256, a.truncated, a.refetch_at, a.refetches, a.lease_gen`
 
 func scanPgRow(sc pgx.Row) (row, error) {
 	var r row
 	var lease, retry, refetch *time.Time
 	err := sc.Scan(&r.id, &r.ID.URL, &r.ID.SiteKey, &r.State, &r.Owner, &lease,
-		&r.Attempts, &r.LastError, &retry, &r.Path, &r.SHA256, &r.Truncated, &refetch, &r.Refetches)
+		&r.Attempts, &r.LastError, &retry, &r.Path, &r.SHA256, &r.Truncated, &refetch, &r.Refetches, &r.Token)
 	r.LeaseUntil, r.RetryAt, r.RefetchAt = fromPg(lease), fromPg(retry), fromPg(refetch)
 	return r, err
 }
@@ -132,10 +132,10 @@ func ownedPg(ctx context.Context, tx pgx.Tx, id Identity, owner string) (row, er
 // returns ErrPathTaken when another story holds r's path.
 func savePg(ctx context.Context, tx pgx.Tx, r row) error {
 	_, err := tx.Exec(ctx, `UPDATE articles SET state = $1, owner = $2, lease_until = $3, attempts = $4,
-		last_error = $5, retry_at = $6, path = $7, sha256 = $8, truncated = $9, refetch_at = $10, refetches = $11
-		WHERE id = $12`,
+		last_error = $5, retry_at = $6, path = $7, sha256 = $8, truncated = $9, refetch_at = $10, refetches = $11,
+		lease_gen = $12 WHERE id = $13`,
 		r.State, r.Owner, pgTime(r.LeaseUntil), r.Attempts, r.LastError, pgTime(r.RetryAt), nullIfEmpty(r.Path), r.SHA256,
-		r.Truncated, pgTime(r.RefetchAt), r.Refetches, r.id)
+		r.Truncated, pgTime(r.RefetchAt), r.Refetches, r.Token, r.id)
 	if isPathTaken(err) {
 		return fmt.Errorf("%s: %w", r.Path, ErrPathTaken)
 	}
@@ -173,7 +173,11 @@ func (p *Postgres) claim(ctx context.Context, id Identity, owner string, lease t
 		if err != nil {
 			return err
 		}
-		if rec, refused = claimed(r.Record, owner, lease, now, force); refused != nil {
+		at, err := decisionTime(now, pgClock(ctx, tx))
+		if err != nil {
+			return err
+		}
+		if rec, refused = claimed(r.Record, owner, lease, at, force); refused != nil {
 			return nil
 		}
 		// The record returned is the one stored, to the microsecond.
@@ -259,23 +263,85 @@ func (p *Postgres) ReservePath(ctx context.Context, id Identity, owner, wantName
 
 // MarkWritten implements Backend.
 func (p *Postgres) MarkWritten(ctx context.Context, id Identity, owner, path, sha256 string) error {
-	return p.markWritten(ctx, id, owner, path, func(r Record) Record { return written(r, path, sha256) })
+	return p.markWritten(ctx, id, owner, path, func(r Record) Record { return written(r, path, sha256) }, nil)
 }
 
 // MarkTruncated implements Backend.
 func (p *Postgres) MarkTruncated(ctx context.Context, id Identity, owner, path, sha256 string, refetchAt time.Time) error {
-	return p.markWritten(ctx, id, owner, path, func(r Record) Record { return writtenTruncated(r, path, sha256, refetchAt) })
+	return p.markWritten(ctx, id, owner, path, func(r Record) Record { return writtenTruncated(r, path, sha256, refetchAt) }, nil)
+}
+
+// commitPost implements fencedBackend: markWritten fenced by token, with
+// commit (the post's rename) run while the story's row is locked, so that
+// no other owner can take the story over between the check and the
+// rename.
+func (p *Postgres) commitPost(ctx context.Context, id Identity, owner string, token int64, path string, rule func(Record) Record, commit func() error) error {
+	return p.markWritten(ctx, id, owner, path, rule, &fence{token, commit})
+}
+
+// renew implements fencedBackend.
+func (p *Postgres) renew(ctx context.Context, id Identity, owner string, token int64, lease time.Duration, now time.Time) (Record, error) {
+	var rec Record
+	err := p.write(ctx, func(tx pgx.Tx) error {
+		r, ok, err := findPg(ctx, tx, id, true)
+		switch {
+		case err != nil:
+			return err
+		case !ok:
+			return ErrNotFound
+		}
+		at, err := decisionTime(now, pgClock(ctx, tx))
+		if err != nil {
+			return err
+		}
+		if r.Record, err = renewed(r.Record, owner, token, lease, at); err != nil {
+			return err
+		}
+		r.LeaseUntil = fromMicro(micro(r.LeaseUntil))
+		rec = r.Record
+		return savePg(ctx, tx, r)
+	})
+	if err != nil {
+		return Record{}, fmt.Errorf("renew claim of %s: %w", id.URL, err)
+	}
+	return rec, nil
+}
+
+// pgClock is the database server's clock, read through q: the one clock
+// of every worker's leases and host slots.
+func pgClock(ctx context.Context, q pgQuerier) func() (time.Time, error) {
+	return func() (time.Time, error) {
+		var t time.Time
+		err := q.QueryRow(ctx, `SELECT clock_timestamp()`).Scan(&t)
+		return fromMicro(micro(t)), err
+	}
 }
 
 // markWritten stores rule's record of the story owner holds, written at
-// path.
-func (p *Postgres) markWritten(ctx context.Context, id Identity, owner, path string, rule func(Record) Record) error {
+// path; with a fence, only when owner's claim has the fence's token, and
+// after the fence's commit succeeded in the same transaction.
+func (p *Postgres) markWritten(ctx context.Context, id Identity, owner, path string, rule func(Record) Record, f *fence) error {
 	if !filepath.IsLocal(path) {
 		return fmt.Errorf("mark %s written: path %q is not local", id.URL, path)
 	}
 	err := p.write(ctx, func(tx pgx.Tx) error {
 		r, err := ownedPg(ctx, tx, id, owner)
 		if err != nil {
+			return err
+		}
+		if f != nil {
+			// The path must be free before the file lands on it: the
+			// unique index would only say so at the update, after the
+			// rename.
+			var taken bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM articles WHERE path = $1 AND id != $2)`, path, r.id).Scan(&taken); err != nil {
+				return err
+			}
+			if taken {
+				return fmt.Errorf("%s: %w", path, ErrPathTaken)
+			}
+		}
+		if err := f.check(r.Record); err != nil {
 			return err
 		}
 		r.Record = rule(r.Record)
@@ -304,7 +370,11 @@ func (p *Postgres) ClaimRefetch(ctx context.Context, id Identity, owner string, 
 		case !ok:
 			return ErrNotFound
 		}
-		if rec, refused = refetchClaimed(r.Record, owner, lease, now); refused != nil {
+		at, err := decisionTime(now, pgClock(ctx, tx))
+		if err != nil {
+			return err
+		}
+		if rec, refused = refetchClaimed(r.Record, owner, lease, at); refused != nil {
 			return nil
 		}
 		rec.LeaseUntil = fromMicro(micro(rec.LeaseUntil))
@@ -340,6 +410,10 @@ func (p *Postgres) KeepTruncated(ctx context.Context, id Identity, owner string,
 
 // DueRefetch implements Backend.
 func (p *Postgres) DueRefetch(ctx context.Context, now time.Time, limit int) ([]Record, error) {
+	now, err := decisionTime(now, pgClock(ctx, p.pool))
+	if err != nil {
+		return nil, fmt.Errorf("due re-fetches: %w", err)
+	}
 	rows, _ := p.pool.Query(ctx, `SELECT `+pgRecordColumns+` FROM articles a
 		WHERE a.refetch_at IS NOT NULL AND a.refetch_at <= $1
 		  AND a.state = 'written' AND a.truncated
@@ -380,6 +454,10 @@ func (p *Postgres) MarkKnown(ctx context.Context, id Identity, path string) erro
 
 // Due implements Backend.
 func (p *Postgres) Due(ctx context.Context, now time.Time, limit int) ([]Record, error) {
+	now, err := decisionTime(now, pgClock(ctx, p.pool))
+	if err != nil {
+		return nil, fmt.Errorf("due stories: %w", err)
+	}
 	rows, _ := p.pool.Query(ctx, `SELECT `+pgRecordColumns+` FROM articles a
 		WHERE a.state IN ('pending', 'failed')
 		  AND (a.state = 'pending' OR a.retry_at IS NULL OR a.retry_at <= $1)

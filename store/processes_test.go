@@ -92,7 +92,7 @@ func publishAll(t *testing.T, s *store.Store, dir, proc string) {
 	published := 0
 	for _, n := range rand.Perm(stories) {
 		id := helperStory(n)
-		_, err := s.Claim(t.Context(), id, owner, time.Minute, time.Now())
+		rec, err := s.Claim(t.Context(), id, owner, time.Minute, time.Now())
 		if errors.Is(err, store.ErrWritten) || errors.Is(err, store.ErrClaimed) {
 			continue
 		}
@@ -102,7 +102,7 @@ func publishAll(t *testing.T, s *store.Store, dir, proc string) {
 		// Ten stories want each name, so processes race for names too.
 		name := fmt.Sprintf("2021-11-18-title-%d.md", n%20)
 		content := fmt.Sprintf("story %d by process %s\n", n, proc)
-		if _, err := s.Publish(t.Context(), id, owner, name, []byte(content)); err != nil {
+		if _, err := s.Publish(t.Context(), id, owner, rec.Token, name, []byte(content)); err != nil {
 			t.Fatal(err)
 		}
 		published++
@@ -168,10 +168,11 @@ func benchClaimPublish(b *testing.B, backend store.Backend, posts string) {
 	b.ReportAllocs()
 	for b.Loop() {
 		id := benchStory(i)
-		if _, err := s.Claim(b.Context(), id, "bench", time.Minute, now); err != nil {
+		rec, err := s.Claim(b.Context(), id, "bench", time.Minute, now)
+		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := s.Publish(b.Context(), id, "bench", fmt.Sprintf("2021-11-18-%d.md", i%100), content); err != nil {
+		if _, err := s.Publish(b.Context(), id, "bench", rec.Token, fmt.Sprintf("2021-11-18-%d.md", i%100), content); err != nil {
 			b.Fatal(err)
 		}
 		i++

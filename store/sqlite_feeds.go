@@ -14,8 +14,8 @@ func (s *SQLite) FeedState(ctx context.Context, feedURL string) (FeedState, erro
 	var last, next int64
 	var owner string
 	var lease int64
-	err := s.r.QueryRowContext(ctx, `SELECT etag, last_modified, last_poll, next_poll, failures, last_error, owner, lease_until
-		FROM feeds WHERE url = ?`, feedURL).Scan(&st.ETag, &st.LastModified, &last, &next, &st.Failures, &st.LastError, &owner, &lease)
+	err := s.r.QueryRowContext(ctx, `SELECT etag, last_modified, last_poll, next_poll, failures, last_error, owner, lease_until, lease_gen
+		FROM feeds WHERE url = ?`, feedURL).Scan(&st.ETag, &st.LastModified, &last, &next, &st.Failures, &st.LastError, &owner, &lease, &st.Token)
 	if errors.Is(err, sql.ErrNoRows) {
 		return st, nil
 	}
@@ -58,17 +58,21 @@ func (s *SQLite) ClaimFeed(ctx context.Context, feedURL, owner string, lease tim
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		won = false
 		var holder string
-		var until int64
-		err := tx.QueryRowContext(ctx, `SELECT owner, lease_until FROM feeds WHERE url = ?`, feedURL).Scan(&holder, &until)
+		var until, gen int64
+		err := tx.QueryRowContext(ctx, `SELECT owner, lease_until, lease_gen FROM feeds WHERE url = ?`, feedURL).Scan(&holder, &until, &gen)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
+		at, err := decisionTime(now, s.clock)
+		if err != nil {
+			return err
+		}
 		var leaseUntil time.Time
-		if leaseUntil, won = feedClaimed(holder, fromMicro(until), owner, lease, now); !won {
+		if leaseUntil, gen, won = feedClaimed(holder, fromMicro(until), gen, owner, lease, at); !won {
 			return nil
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO feeds (url, owner, lease_until) VALUES (?1, ?2, ?3)
-			ON CONFLICT (url) DO UPDATE SET owner = ?2, lease_until = ?3`, feedURL, owner, micro(leaseUntil))
+		_, err = tx.ExecContext(ctx, `INSERT INTO feeds (url, owner, lease_until, lease_gen) VALUES (?1, ?2, ?3, ?4)
+			ON CONFLICT (url) DO UPDATE SET owner = ?2, lease_until = ?3, lease_gen = ?4`, feedURL, owner, micro(leaseUntil), gen)
 		return err
 	})
 	if err != nil {
@@ -93,6 +97,29 @@ func (s *SQLite) ReleaseFeed(ctx context.Context, feedURL, owner string) error {
 	})
 	if err != nil {
 		return fmt.Errorf("release feed %s: %w", feedURL, err)
+	}
+	return nil
+}
+
+// releaseFeedState implements fencedBackend.
+func (s *SQLite) releaseFeedState(ctx context.Context, st FeedState, owner string, token int64) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var holder string
+		var gen int64
+		err := tx.QueryRowContext(ctx, `SELECT owner, lease_gen FROM feeds WHERE url = ?`, st.FeedURL).Scan(&holder, &gen)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if err := fenceRefusal(holder, gen, owner, token); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE feeds SET etag = ?, last_modified = ?, last_poll = ?, next_poll = ?,
+			failures = ?, last_error = ?, owner = '', lease_until = 0 WHERE url = ?`,
+			st.ETag, st.LastModified, micro(st.LastPoll), micro(st.NextPoll), st.Failures, st.LastError, st.FeedURL)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("release feed %s: %w", st.FeedURL, err)
 	}
 	return nil
 }

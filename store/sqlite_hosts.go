@@ -44,7 +44,11 @@ func (s *SQLite) takeHostSlot(ctx context.Context, host, token string, concurren
 		if err != nil {
 			return err
 		}
-		d = takeSlot(h, token, concurrency, gap, lease, now)
+		at, err := decisionTime(now, s.clock)
+		if err != nil {
+			return err
+		}
+		d = takeSlot(h, token, concurrency, gap, lease, at)
 		for _, expired := range d.Expired {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM host_slots WHERE token = ?`, expired); err != nil {
 				return err
@@ -70,12 +74,17 @@ func (s *SQLite) freeHostSlot(ctx context.Context, token string) error {
 	})
 }
 
-func (s *SQLite) deferHost(ctx context.Context, host string, until time.Time) error {
+func (s *SQLite) deferHost(ctx context.Context, host string, wait time.Duration, now time.Time) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
 		h, err := s.hostBudget(ctx, tx, host)
 		if err != nil {
 			return err
 		}
+		at, err := decisionTime(now, s.clock)
+		if err != nil {
+			return err
+		}
+		until := at.Add(wait)
 		_, err = tx.ExecContext(ctx, `UPDATE hosts SET not_before = ? WHERE host = ?`, micro(deferredUntil(h.NotBefore, until)), host)
 		return err
 	})

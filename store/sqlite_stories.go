@@ -16,13 +16,13 @@ type querier interface {
 }
 
 const recordColumns = `a.id, a.url, coalesce(a.site_key, ''), a.state, a.owner, a.lease_until,
-	a.attempts, a.last_error, a.retry_at, coalesce(a.path, ''), a.sha256, a.truncated, a.refetch_at, a.refetches`
+	a.attempts, a.last_error, a.retry_at, coalesce(a.path, ''), a.sha256, a.truncated, a.refetch_at, a.refetches, a.lease_gen`
 
 func scanRow(sc interface{ Scan(...any) error }) (row, error) {
 	var r row
 	var lease, retry, refetch int64
 	err := sc.Scan(&r.id, &r.ID.URL, &r.ID.SiteKey, &r.State, &r.Owner, &lease,
-		&r.Attempts, &r.LastError, &retry, &r.Path, &r.SHA256, &r.Truncated, &refetch, &r.Refetches)
+		&r.Attempts, &r.LastError, &retry, &r.Path, &r.SHA256, &r.Truncated, &refetch, &r.Refetches, &r.Token)
 	r.LeaseUntil, r.RetryAt, r.RefetchAt = fromMicro(lease), fromMicro(retry), fromMicro(refetch)
 	return r, err
 }
@@ -99,9 +99,9 @@ func owned(ctx context.Context, tx *sql.Tx, id Identity, owner string) (row, err
 // re-fetches.
 func save(ctx context.Context, tx *sql.Tx, r row) error {
 	_, err := tx.ExecContext(ctx, `UPDATE articles SET state = ?, owner = ?, lease_until = ?, attempts = ?,
-		last_error = ?, retry_at = ?, path = ?, sha256 = ?, truncated = ?, refetch_at = ?, refetches = ? WHERE id = ?`,
+		last_error = ?, retry_at = ?, path = ?, sha256 = ?, truncated = ?, refetch_at = ?, refetches = ?, lease_gen = ? WHERE id = ?`,
 		r.State, r.Owner, micro(r.LeaseUntil), r.Attempts, r.LastError, micro(r.RetryAt), nullString(r.Path), r.SHA256,
-		r.Truncated, micro(r.RefetchAt), r.Refetches, r.id)
+		r.Truncated, micro(r.RefetchAt), r.Refetches, r.Token, r.id)
 	return err
 }
 
@@ -136,7 +136,11 @@ func (s *SQLite) claim(ctx context.Context, id Identity, owner string, lease tim
 		if err != nil {
 			return err
 		}
-		if rec, refused = claimed(r.Record, owner, lease, now, force); refused != nil {
+		at, err := decisionTime(now, s.clock)
+		if err != nil {
+			return err
+		}
+		if rec, refused = claimed(r.Record, owner, lease, at, force); refused != nil {
 			return nil
 		}
 		r.Record = rec
@@ -219,17 +223,55 @@ func (s *SQLite) ReservePath(ctx context.Context, id Identity, owner, wantName s
 
 // MarkWritten implements Backend.
 func (s *SQLite) MarkWritten(ctx context.Context, id Identity, owner, path, sha256 string) error {
-	return s.markWritten(ctx, id, owner, path, func(r Record) Record { return written(r, path, sha256) })
+	return s.markWritten(ctx, id, owner, path, func(r Record) Record { return written(r, path, sha256) }, nil)
 }
 
 // MarkTruncated implements Backend.
 func (s *SQLite) MarkTruncated(ctx context.Context, id Identity, owner, path, sha256 string, refetchAt time.Time) error {
-	return s.markWritten(ctx, id, owner, path, func(r Record) Record { return writtenTruncated(r, path, sha256, refetchAt) })
+	return s.markWritten(ctx, id, owner, path, func(r Record) Record { return writtenTruncated(r, path, sha256, refetchAt) }, nil)
 }
 
+// commitPost implements fencedBackend: markWritten fenced by token, with
+// commit (the post's rename) run under the write lock.
+func (s *SQLite) commitPost(ctx context.Context, id Identity, owner string, token int64, path string, rule func(Record) Record, commit func() error) error {
+	return s.markWritten(ctx, id, owner, path, rule, &fence{token, commit})
+}
+
+// renew implements fencedBackend.
+func (s *SQLite) renew(ctx context.Context, id Identity, owner string, token int64, lease time.Duration, now time.Time) (Record, error) {
+	var rec Record
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		r, ok, err := find(ctx, tx, id)
+		switch {
+		case err != nil:
+			return err
+		case !ok:
+			return ErrNotFound
+		}
+		at, err := decisionTime(now, s.clock)
+		if err != nil {
+			return err
+		}
+		if r.Record, err = renewed(r.Record, owner, token, lease, at); err != nil {
+			return err
+		}
+		rec = r.Record
+		return save(ctx, tx, r)
+	})
+	if err != nil {
+		return Record{}, fmt.Errorf("renew claim of %s: %w", id.URL, err)
+	}
+	return rec, nil
+}
+
+// clock is the store's clock: the machine's, which every process sharing
+// the file shares.
+func (s *SQLite) clock() (time.Time, error) { return time.Now().UTC(), nil }
+
 // markWritten stores rule's record of the story owner holds, written at
-// path.
-func (s *SQLite) markWritten(ctx context.Context, id Identity, owner, path string, rule func(Record) Record) error {
+// path; with a fence, only when owner's claim has the fence's token, and
+// after the fence's commit succeeded in the same transaction.
+func (s *SQLite) markWritten(ctx context.Context, id Identity, owner, path string, rule func(Record) Record, f *fence) error {
 	if !filepath.IsLocal(path) {
 		return fmt.Errorf("mark %s written: path %q is not local", id.URL, path)
 	}
@@ -239,6 +281,9 @@ func (s *SQLite) markWritten(ctx context.Context, id Identity, owner, path strin
 			return err
 		}
 		if err := pathFree(ctx, tx, path, r.id); err != nil {
+			return err
+		}
+		if err := f.check(r.Record); err != nil {
 			return err
 		}
 		r.Record = rule(r.Record)
@@ -266,7 +311,11 @@ func (s *SQLite) ClaimRefetch(ctx context.Context, id Identity, owner string, le
 		case !ok:
 			return ErrNotFound
 		}
-		if rec, refused = refetchClaimed(r.Record, owner, lease, now); refused != nil {
+		at, err := decisionTime(now, s.clock)
+		if err != nil {
+			return err
+		}
+		if rec, refused = refetchClaimed(r.Record, owner, lease, at); refused != nil {
 			return nil
 		}
 		r.Record = rec
@@ -301,6 +350,7 @@ func (s *SQLite) KeepTruncated(ctx context.Context, id Identity, owner string, r
 
 // DueRefetch implements Backend.
 func (s *SQLite) DueRefetch(ctx context.Context, now time.Time, limit int) ([]Record, error) {
+	now, _ = decisionTime(now, s.clock)
 	rows, err := s.r.QueryContext(ctx, `SELECT `+recordColumns+` FROM articles a
 		WHERE a.refetch_at != 0 AND a.refetch_at <= ?1
 		  AND a.state = 'written' AND a.truncated
@@ -364,6 +414,7 @@ func (s *SQLite) MarkKnown(ctx context.Context, id Identity, path string) error 
 
 // Due implements Backend.
 func (s *SQLite) Due(ctx context.Context, now time.Time, limit int) ([]Record, error) {
+	now, _ = decisionTime(now, s.clock)
 	rows, err := s.r.QueryContext(ctx, `SELECT `+recordColumns+` FROM articles a
 		WHERE (a.state = 'pending' OR (a.state = 'failed' AND a.retry_at <= ?1))
 		  AND (a.owner = '' OR a.lease_until <= ?1)

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 )
@@ -15,6 +16,9 @@ import (
 type Store struct {
 	Backend
 	dir string
+	// beforeCommit, when set by a test, runs between the temporary
+	// file and the commit of Publish.
+	beforeCommit func()
 }
 
 // New returns a Store that keeps state in b and writes posts into dir.
@@ -28,10 +32,17 @@ func (s *Store) Dir() string { return s.dir }
 // Publish writes a claimed story's post into the archive folder under name
 // (or the name ReservePath gives instead) and marks the story written. It
 // returns the post's path, in the folder. owner must hold the story's
-// claim.
+// claim under token, the Record.Token its claim returned: else Publish
+// returns ErrNotOwner and the archive is as it was.
 //
-// The steps are ReservePath, WriteFile (temporary file, fsync, rename,
-// folder fsync), MarkWritten. A crash (SIGKILL, power cut) at any point:
+// The steps are ReservePath, a synced temporary file, then one
+// transaction that checks the claim's token, renames the file over the
+// post's path (and syncs the folder) and marks the story written. The
+// check and the rename are under the story's lock, so a holder whose
+// lease ran out (a slow disk, a long pause) cannot replace the post of
+// the owner that took the story over: that owner's claim either came
+// before the check, which then fails, or waits for the mark and finds the
+// story written. A crash (SIGKILL, power cut) at any point:
 //   - before the reservation commits: nothing changed; the claim expires
 //     and the story is claimed again (Due lists it even if it left its feed).
 //   - after the reservation, before the rename: at most a temporary file
@@ -51,32 +62,56 @@ func (s *Store) Dir() string { return s.dir }
 // A story already written (a forced rewrite, the re-fetch of a truncated
 // post) keeps its reserved name, so its post is replaced in place: a crash
 // leaves the old post or the new one, whole.
-func (s *Store) Publish(ctx context.Context, id Identity, owner, name string, content []byte) (string, error) {
-	return s.publish(ctx, id, owner, name, content, func(rel, sum string) error {
-		return s.MarkWritten(ctx, id, owner, rel, sum)
+func (s *Store) Publish(ctx context.Context, id Identity, owner string, token int64, name string, content []byte) (string, error) {
+	return s.publish(ctx, id, owner, token, name, content, func(r Record, rel, sum string) Record {
+		return written(r, rel, sum)
 	})
 }
 
 // PublishTruncated is Publish for a post a paywall cut short: the story is
 // marked written with MarkTruncated, due for a re-fetch at refetchAt (the
 // zero time: never).
-func (s *Store) PublishTruncated(ctx context.Context, id Identity, owner, name string, content []byte, refetchAt time.Time) (string, error) {
-	return s.publish(ctx, id, owner, name, content, func(rel, sum string) error {
-		return s.MarkTruncated(ctx, id, owner, rel, sum, refetchAt)
+func (s *Store) PublishTruncated(ctx context.Context, id Identity, owner string, token int64, name string, content []byte, refetchAt time.Time) (string, error) {
+	return s.publish(ctx, id, owner, token, name, content, func(r Record, rel, sum string) Record {
+		return writtenTruncated(r, rel, sum, refetchAt)
 	})
 }
 
-func (s *Store) publish(ctx context.Context, id Identity, owner, name string, content []byte, mark func(rel, sum string) error) (string, error) {
+func (s *Store) publish(ctx context.Context, id Identity, owner string, token int64, name string, content []byte, rule func(r Record, rel, sum string) Record) (string, error) {
+	fb, err := s.fenced()
+	if err != nil {
+		return "", fmt.Errorf("publish %s: %w", id.URL, err)
+	}
 	rel, err := s.ReservePath(ctx, id, owner, name)
 	if err != nil {
 		return "", fmt.Errorf("publish %s: %w", id.URL, err)
 	}
 	path := filepath.Join(s.dir, rel)
-	if err := WriteFile(path, content, 0o644); err != nil {
+	tmp, err := writeTemp(path, content, 0o644)
+	if err != nil {
 		return "", fmt.Errorf("publish %s: %w", id.URL, err)
 	}
+	defer os.Remove(tmp) // when the rename did not happen
 	sum := sha256.Sum256(content)
-	if err := mark(rel, hex.EncodeToString(sum[:])); err != nil {
+	hexSum := hex.EncodeToString(sum[:])
+	renamed := false
+	commit := func() error {
+		// A transaction run again (a busy SQLite, a PostgreSQL
+		// deadlock) finds the file in place.
+		if renamed {
+			return nil
+		}
+		if err := renameInto(tmp, path); err != nil {
+			return err
+		}
+		renamed = true
+		return nil
+	}
+	mark := func(r Record) Record { return rule(r, rel, hexSum) }
+	if s.beforeCommit != nil {
+		s.beforeCommit()
+	}
+	if err := fb.commitPost(ctx, id, owner, token, rel, mark, commit); err != nil {
 		return "", fmt.Errorf("publish %s: %w", id.URL, err)
 	}
 	return path, nil

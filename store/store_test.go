@@ -27,6 +27,17 @@ func newStore(t *testing.T) *store.Store {
 }
 
 // postFiles returns the names in the archive folder, temporary files too.
+// token is the fencing token of the story's claim as stored, for the
+// holder's steps.
+func token(t *testing.T, s *store.Store, id store.Identity) int64 {
+	t.Helper()
+	rec, _, err := s.Lookup(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec.Token
+}
+
 func postFiles(t *testing.T, s *store.Store) []string {
 	t.Helper()
 	entries, err := os.ReadDir(s.Dir())
@@ -47,7 +58,7 @@ func TestPublish(t *testing.T) {
 		t.Fatal(err)
 	}
 	content := []byte("---\ntitle: 日本长期失业者人数上升\n---\n")
-	path, err := s.Publish(ctx, zaobao1, "a", postName, content)
+	path, err := s.Publish(ctx, zaobao1, "a", token(t, s, zaobao1), postName, content)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +73,7 @@ func TestPublish(t *testing.T) {
 	if err != nil || rec.State != store.StateWritten || rec.Path != postName || rec.SHA256 != hex.EncodeToString(sum[:]) {
 		t.Errorf("record: got %+v, %v; want written at %s with the content's SHA-256", rec, err, postName)
 	}
-	if _, err := s.Publish(ctx, zaobao1, "a", postName, content); !errors.Is(err, store.ErrNotOwner) {
+	if _, err := s.Publish(ctx, zaobao1, "a", token(t, s, zaobao1), postName, content); !errors.Is(err, store.ErrNotOwner) {
 		t.Errorf("Publish without the claim: got %v, want ErrNotOwner", err)
 	}
 }
@@ -104,7 +115,7 @@ func TestPublishAfterCrash(t *testing.T) {
 			if _, err := s.Claim(ctx, other, "c", time.Minute, t0); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.Publish(ctx, other, "c", postName, []byte("other\n")); err != nil {
+			if _, err := s.Publish(ctx, other, "c", token(t, s, other), postName, []byte("other\n")); err != nil {
 				t.Fatal(err)
 			}
 
@@ -115,7 +126,7 @@ func TestPublishAfterCrash(t *testing.T) {
 			if _, err := s.Claim(ctx, zaobao1, "b", time.Minute, t0.Add(time.Minute)); err != nil {
 				t.Fatal(err)
 			}
-			path, err := s.Publish(ctx, zaobao1, "b", postName, []byte("new\n"))
+			path, err := s.Publish(ctx, zaobao1, "b", token(t, s, zaobao1), postName, []byte("new\n"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -143,7 +154,7 @@ func TestPublishWriteFailure(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(blocked, "x"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	_, err := s.Publish(ctx, zaobao1, "a", postName, []byte("post\n"))
+	_, err := s.Publish(ctx, zaobao1, "a", token(t, s, zaobao1), postName, []byte("post\n"))
 	if err == nil || !strings.Contains(err.Error(), zaobao1.URL) {
 		t.Fatalf("got %v, want an error naming the story", err)
 	}
@@ -163,7 +174,7 @@ func TestPublishWriteFailure(t *testing.T) {
 	if _, err := s.Claim(ctx, zaobao1, "a", time.Minute, t0.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if path, err := s.Publish(ctx, zaobao1, "a", "another.md", []byte("post\n")); err != nil || path != blocked {
+	if path, err := s.Publish(ctx, zaobao1, "a", token(t, s, zaobao1), "another.md", []byte("post\n")); err != nil || path != blocked {
 		t.Errorf("retry: got %s, %v; want %s", path, err, blocked)
 	}
 }
@@ -180,7 +191,7 @@ func TestRefetchRewriteInPlace(t *testing.T) {
 	}
 	due := t0.Add(24 * time.Hour)
 	cut := []byte("---\ntruncated: true\n---\n第一段。\n")
-	path, err := s.PublishTruncated(ctx, zaobao1, "a", postName, cut, due)
+	path, err := s.PublishTruncated(ctx, zaobao1, "a", token(t, s, zaobao1), postName, cut, due)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +213,7 @@ func TestRefetchRewriteInPlace(t *testing.T) {
 	if _, err := s.ClaimRefetch(ctx, zaobao1, "c", time.Minute, due.Add(time.Minute)); err != nil {
 		t.Fatalf("re-fetch claim after b's lease: %v", err)
 	}
-	again, err := s.Publish(ctx, zaobao1, "c", "2021-11-18-another title.md", full)
+	again, err := s.Publish(ctx, zaobao1, "c", token(t, s, zaobao1), "2021-11-18-another title.md", full)
 	if err != nil || again != path {
 		t.Fatalf("rewrite: got %s, %v; want %s", again, err, path)
 	}
@@ -216,5 +227,45 @@ func TestRefetchRewriteInPlace(t *testing.T) {
 	sum := sha256.Sum256(full)
 	if err != nil || rec.Truncated || !rec.RefetchAt.IsZero() || rec.SHA256 != hex.EncodeToString(sum[:]) || rec.Refetches != 1 {
 		t.Errorf("record: got %+v, %v; want whole, the full text's SHA-256, 1 re-fetch", rec, err)
+	}
+}
+
+// TestPublishSlowWriteFenced: a's lease runs out while its post is being
+// written; b takes the story over and publishes. a's rename, when its
+// write ends, is refused: b's post stays, and matches the store's
+// checksum.
+func TestPublishSlowWriteFenced(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t)
+	a, err := s.Claim(ctx, zaobao1, "a", time.Minute, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bPost := []byte("b's post\n")
+	store.SetBeforeCommit(s, func() {
+		store.SetBeforeCommit(s, nil)
+		b, err := s.Claim(ctx, zaobao1, "b", time.Minute, t0.Add(2*time.Minute))
+		if err != nil {
+			t.Errorf("b's takeover: %v", err)
+			return
+		}
+		if _, err := s.Publish(ctx, zaobao1, "b", b.Token, postName, bPost); err != nil {
+			t.Errorf("b's publish: %v", err)
+		}
+	})
+	if _, err := s.Publish(ctx, zaobao1, "a", a.Token, postName, []byte("a's slow post\n")); !errors.Is(err, store.ErrNotOwner) {
+		t.Fatalf("a's publish after the takeover: got %v, want ErrNotOwner", err)
+	}
+	got, err := os.ReadFile(filepath.Join(s.Dir(), postName))
+	if err != nil || string(got) != string(bPost) {
+		t.Errorf("post: got %q, %v; want b's", got, err)
+	}
+	rec, _, err := s.Lookup(ctx, zaobao1)
+	sum := sha256.Sum256(got)
+	if err != nil || rec.State != store.StateWritten || rec.SHA256 != hex.EncodeToString(sum[:]) {
+		t.Errorf("record: got %+v, %v; want written with the file's checksum", rec, err)
+	}
+	if files := postFiles(t, s); len(files) != 1 {
+		t.Errorf("archive: got %v, want b's post alone (no temporary file)", files)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/newsmd/newsmd/crawler"
@@ -14,10 +15,59 @@ import (
 
 // storeAdapter gives the crawler the store as the small interfaces it
 // defines, for one worker (owner).
+//
+// Every lease is decided on the store's clock (the zero time is passed
+// for now), not this worker's: a worker whose clock is off takes no live
+// claim or feed. The fencing token of each claim this worker holds is
+// kept by key, and shown when publishing, renewing and saving a feed's
+// state. A key claimed again (by another of this worker's goroutines)
+// gets a new token, which fences the earlier claim.
 type storeAdapter struct {
 	st    *store.Store
 	owner string
 	lease time.Duration
+
+	// at is the time a lease is decided at, given the worker's now:
+	// the zero time, the store's clock; tests that play with leases
+	// decide at the now they give.
+	at func(now time.Time) time.Time
+
+	mu     sync.Mutex
+	tokens map[store.Identity]int64 // stories held
+	feeds  map[string]int64         // feed leases held
+}
+
+func newStoreAdapter(st *store.Store, owner string, lease time.Duration) *storeAdapter {
+	return &storeAdapter{st: st, owner: owner, lease: lease, at: storeClock,
+		tokens: map[store.Identity]int64{}, feeds: map[string]int64{}}
+}
+
+// storeClock leaves the decision to the store's clock.
+func storeClock(time.Time) time.Time { return time.Time{} }
+
+// hold records the token of a story claimed; held returns it while the
+// claim lasts.
+func (a *storeAdapter) hold(id store.Identity, token int64) {
+	a.mu.Lock()
+	a.tokens[id] = token
+	a.mu.Unlock()
+}
+
+func (a *storeAdapter) held(id store.Identity) (int64, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	t, ok := a.tokens[id]
+	return t, ok
+}
+
+// done forgets a story's token once its claim has ended: err is nil, or
+// says the claim was lost. A store error keeps it, for the step's retry.
+func (a *storeAdapter) done(id store.Identity, err error) {
+	if err == nil || errors.Is(err, store.ErrNotOwner) {
+		a.mu.Lock()
+		delete(a.tokens, id)
+		a.mu.Unlock()
+	}
 }
 
 func (a *storeAdapter) id(k crawler.Key) store.Identity {
@@ -29,12 +79,25 @@ func (a *storeAdapter) Claim(ctx context.Context, k crawler.Key, force bool, now
 	if force {
 		claim = a.st.ForceClaim
 	}
-	rec, err := claim(ctx, a.id(k), a.owner, a.lease, now)
+	rec, err := claim(ctx, a.id(k), a.owner, a.lease, a.at(now))
 	outcome, err := store.ClaimOutcome(err)
 	if err != nil {
 		return crawler.Claim{}, err
 	}
+	if outcome == store.Claimed {
+		a.hold(a.id(k), rec.Token)
+	}
 	return crawler.Claim{Status: claimStatus[outcome], Attempts: rec.Attempts}, nil
+}
+
+// Renew extends the lease of a story this worker holds.
+func (a *storeAdapter) Renew(ctx context.Context, k crawler.Key) error {
+	token, ok := a.held(a.id(k))
+	if !ok {
+		return fmt.Errorf("renew %s: %w", k.URL, crawler.ErrClaimLost)
+	}
+	_, err := a.st.Renew(ctx, a.id(k), a.owner, token, a.lease, a.at(time.Now()))
+	return lost(err)
 }
 
 // claimStatus maps the store's outcomes of a claim to the runner's.
@@ -54,7 +117,9 @@ func lost(err error) error {
 }
 
 func (a *storeAdapter) Release(ctx context.Context, k crawler.Key) error {
-	return lost(a.st.Release(ctx, a.id(k), a.owner))
+	err := a.st.Release(ctx, a.id(k), a.owner)
+	a.done(a.id(k), err)
+	return lost(err)
 }
 
 func (a *storeAdapter) NoteFailure(ctx context.Context, url string, now time.Time, feedCopy []byte) (time.Time, []byte, error) {
@@ -63,33 +128,42 @@ func (a *storeAdapter) NoteFailure(ctx context.Context, url string, now time.Tim
 }
 
 func (a *storeAdapter) Publish(ctx context.Context, k crawler.Key, name string, content []byte) (string, error) {
-	path, err := a.st.Publish(ctx, a.id(k), a.owner, name, content)
+	token, _ := a.held(a.id(k)) // none: 0, which no claim has
+	path, err := a.st.Publish(ctx, a.id(k), a.owner, token, name, content)
+	a.done(a.id(k), err)
 	return path, lost(err)
 }
 
 func (a *storeAdapter) Fail(ctx context.Context, k crawler.Key, reason string, permanent bool, retryAt time.Time) error {
-	return lost(a.st.MarkFailed(ctx, a.id(k), a.owner, reason, permanent, retryAt))
+	err := a.st.MarkFailed(ctx, a.id(k), a.owner, reason, permanent, retryAt)
+	a.done(a.id(k), err)
+	return lost(err)
 }
 
 func (a *storeAdapter) PublishTruncated(ctx context.Context, k crawler.Key, name string, content []byte, refetchAt time.Time) (string, error) {
-	path, err := a.st.PublishTruncated(ctx, a.id(k), a.owner, name, content, refetchAt)
+	token, _ := a.held(a.id(k))
+	path, err := a.st.PublishTruncated(ctx, a.id(k), a.owner, token, name, content, refetchAt)
+	a.done(a.id(k), err)
 	return path, lost(err)
 }
 
 func (a *storeAdapter) DueRefetch(ctx context.Context, now time.Time, limit int) ([]crawler.Key, error) {
-	return keysOf(a.st.DueRefetch(ctx, now, limit))
+	return keysOf(a.st.DueRefetch(ctx, a.at(now), limit))
 }
 
 // ClaimRefetch claims a truncated post's re-fetch, with the size of the
 // post on disk for the runner to tell a longer copy.
 func (a *storeAdapter) ClaimRefetch(ctx context.Context, k crawler.Key, now time.Time) (crawler.Claim, error) {
-	rec, err := a.st.ClaimRefetch(ctx, a.id(k), a.owner, a.lease, now)
+	rec, err := a.st.ClaimRefetch(ctx, a.id(k), a.owner, a.lease, a.at(now))
 	if errors.Is(err, store.ErrNotFound) {
 		return crawler.Claim{Status: crawler.Done}, nil
 	}
 	outcome, err := store.ClaimOutcome(err)
 	if err != nil {
 		return crawler.Claim{}, err
+	}
+	if outcome == store.Claimed {
+		a.hold(a.id(k), rec.Token)
 	}
 	c := crawler.Claim{Status: claimStatus[outcome], Attempts: rec.Attempts, Refetches: rec.Refetches, PostSize: -1}
 	if outcome == store.Claimed && rec.Path != "" {
@@ -101,15 +175,17 @@ func (a *storeAdapter) ClaimRefetch(ctx context.Context, k crawler.Key, now time
 }
 
 func (a *storeAdapter) KeepTruncated(ctx context.Context, k crawler.Key, refetchAt time.Time) error {
-	return lost(a.st.KeepTruncated(ctx, a.id(k), a.owner, refetchAt))
+	err := a.st.KeepTruncated(ctx, a.id(k), a.owner, refetchAt)
+	a.done(a.id(k), err)
+	return lost(err)
 }
 
 func (a *storeAdapter) Due(ctx context.Context, now time.Time, limit int) ([]crawler.Key, error) {
-	return keysOf(a.st.Due(ctx, now, limit))
+	return keysOf(a.st.Due(ctx, a.at(now), limit))
 }
 
 func (a *storeAdapter) ClaimFeed(ctx context.Context, feedURL string, now time.Time) (crawler.FeedState, bool, error) {
-	ok, err := a.st.ClaimFeed(ctx, feedURL, a.owner, a.lease, now)
+	ok, err := a.st.ClaimFeed(ctx, feedURL, a.owner, a.lease, a.at(now))
 	if err != nil || !ok {
 		return crawler.FeedState{}, false, err
 	}
@@ -117,14 +193,27 @@ func (a *storeAdapter) ClaimFeed(ctx context.Context, feedURL string, now time.T
 	if err != nil {
 		return crawler.FeedState{}, false, err
 	}
+	a.mu.Lock()
+	a.feeds[feedURL] = st.Token
+	a.mu.Unlock()
 	return crawler.FeedState{ETag: st.ETag, LastModified: st.LastModified, LastPoll: st.LastPoll, NextPoll: st.NextPoll,
 		Failures: st.Failures, LastError: st.LastError}, true, nil
 }
 
 func (a *storeAdapter) ReleaseFeed(ctx context.Context, feedURL string, fs crawler.FeedState) error {
-	err := a.st.SaveFeedState(ctx, store.FeedState{FeedURL: feedURL, ETag: fs.ETag, LastModified: fs.LastModified,
-		LastPoll: fs.LastPoll, NextPoll: fs.NextPoll, Failures: fs.Failures, LastError: fs.LastError})
-	return errors.Join(err, lost(a.st.ReleaseFeed(ctx, feedURL, a.owner)))
+	a.mu.Lock()
+	token := a.feeds[feedURL]
+	a.mu.Unlock()
+	// Saved only while this worker's lease is the feed's current one: a
+	// poller that was taken over leaves the new poller's state alone.
+	err := a.st.ReleaseFeedState(ctx, store.FeedState{FeedURL: feedURL, ETag: fs.ETag, LastModified: fs.LastModified,
+		LastPoll: fs.LastPoll, NextPoll: fs.NextPoll, Failures: fs.Failures, LastError: fs.LastError}, a.owner, token)
+	if err == nil || errors.Is(err, store.ErrNotOwner) {
+		a.mu.Lock()
+		delete(a.feeds, feedURL)
+		a.mu.Unlock()
+	}
+	return lost(err)
 }
 
 // keysOf maps the records of a store listing to the runner's keys.

@@ -11,6 +11,14 @@ import (
 	"github.com/newsmd/newsmd/store"
 )
 
+// testAdapter is the adapter of a worker whose leases are decided at the
+// times the test gives, not the store's clock.
+func testAdapter(st *store.Store, owner string, lease time.Duration) *storeAdapter {
+	a := newStoreAdapter(st, owner, lease)
+	a.at = func(now time.Time) time.Time { return now }
+	return a
+}
+
 // TestAdapterClaimLost: on a real SQLite store, a worker whose story and
 // feed leases ran out and were taken over by another worker gets the
 // crawler's ErrClaimLost from Publish, Fail, Release and ReleaseFeed, and
@@ -24,8 +32,8 @@ func TestAdapterClaimLost(t *testing.T) {
 	defer db.Close()
 	st := store.New(db, dir)
 	const lease = time.Minute
-	a := &storeAdapter{st: st, owner: "host-a/1@x", lease: lease}
-	b := &storeAdapter{st: st, owner: "host-b/2@x", lease: lease}
+	a := testAdapter(st, "host-a/1@x", lease)
+	b := testAdapter(st, "host-b/2@x", lease)
 	k := crawler.Key{URL: "https://example.com/news/1"}
 	now := time.Now()
 

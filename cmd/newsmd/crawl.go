@@ -66,6 +66,14 @@ func openCrawl(ctx context.Context, m *Main, fl *flag.FlagSet, configPath string
 	if err != nil {
 		return nil, err
 	}
+	return a.openCrawl(ctx, nil)
+}
+
+// openCrawl is openCrawl of a loaded configuration. retry, when not nil,
+// is called with each error of a store that could not be reached
+// (store.Unavailable) and says whether to try again: run waits for its
+// database instead of exiting.
+func (a *app) openCrawl(ctx context.Context, retry func(error) bool) (*crawl, error) {
 	cfg := a.cfg
 	var hosts []string
 	for _, s := range cfg.Sites {
@@ -83,6 +91,9 @@ func openCrawl(ctx context.Context, m *Main, fl *flag.FlagSet, configPath string
 		return nil, usageError{err}
 	}
 	db, where, err := openBackend(ctx, cfg.Store)
+	for err != nil && retry != nil && store.Unavailable(err) && retry(err) {
+		db, where, err = openBackend(ctx, cfg.Store)
+	}
 	if err != nil {
 		return nil, storeError{storeOpenError(cfg.Store, where, err)}
 	}
@@ -103,7 +114,7 @@ func openCrawl(ctx context.Context, m *Main, fl *flag.FlagSet, configPath string
 		a.log.Info("removed temporary files of killed writers", "count", n)
 	}
 	c := &crawl{app: a, store: store.New(db, cfg.Output.Dir), owner: store.NewOwner()}
-	adapter := &storeAdapter{st: c.store, owner: c.owner, lease: cfg.Crawl.Lease}
+	adapter := newStoreAdapter(c.store, c.owner, cfg.Crawl.Lease)
 	c.settings = crawler.Config{Crawl: cfg.Crawl, Tick: cfg.Server.Tick}
 	c.deps = crawler.Deps{
 		Fetcher: fetcher, Sites: a.sites, Feeds: a.feeds, Converter: a.conv,

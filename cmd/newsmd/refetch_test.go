@@ -72,6 +72,9 @@ func TestRefetchTruncated(t *testing.T) {
 	defer cr.Close()
 	now := time.Date(2024, 3, 1, 8, 0, 0, 0, time.UTC)
 	cr.deps.Now = func() time.Time { return now }
+	// The fake clock stands for the store's too: leases and due times
+	// are decided at it.
+	cr.deps.Claims.(*storeAdapter).at = func(now time.Time) time.Time { return now }
 	metrics := watch.NewMetrics(watch.BuildInfo{})
 	cr.deps.Metrics = metrics
 	r := cr.runner()
@@ -219,8 +222,8 @@ func TestAdapterRefetchClaimLost(t *testing.T) {
 	defer db.Close()
 	st := store.New(db, dir)
 	const lease = time.Minute
-	a := &storeAdapter{st: st, owner: "host-a/1@x", lease: lease}
-	b := &storeAdapter{st: st, owner: "host-b/2@x", lease: lease}
+	a := testAdapter(st, "host-a/1@x", lease)
+	b := testAdapter(st, "host-b/2@x", lease)
 	k := crawler.Key{URL: "https://example.com/news/1"}
 	now := time.Date(2024, 3, 1, 8, 0, 0, 0, time.UTC)
 	cut := []byte("cut\n")

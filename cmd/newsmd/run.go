@@ -18,7 +18,17 @@ func runRun(ctx context.Context, m *Main, args []string) error {
 	if err := parseFlags(fl, args); err != nil {
 		return err
 	}
-	c, err := openCrawl(ctx, m, fl, *config, "run")
+	a, err := m.load(fl, *config, "run", nil)
+	if err != nil {
+		return err
+	}
+	wait := &storeWait{app: a, ctx: ctx}
+	c, err := a.openCrawl(ctx, wait.retry)
+	wait.stop(err == nil)
+	if err != nil && ctx.Err() != nil {
+		a.log.Info("stopped while waiting for the store")
+		return nil
+	}
 	if err != nil {
 		return err
 	}

@@ -104,9 +104,18 @@ func (p *Poller) Poll(ctx context.Context, f *feed.Feed, onlyDue bool) (Poll, er
 		}
 		return Poll{}, nil
 	}
+	was := st
 	st.LastPoll = now
 	st.NextPoll = now.Add(jitter(f.Interval()))
 	poll, answer, err := p.fetchFeed(ctx, f, fetch.Conditional{ETag: st.ETag, LastModified: st.LastModified})
+	if errors.Is(err, fetch.ErrHostGate) {
+		// The store failed, not the feed: its state stays as it was,
+		// and the poll is tried again at the next tick.
+		if rerr := p.dep.States.ReleaseFeed(ctx, f.URL(), was); rerr != nil {
+			p.dep.Log.Debug("could not release a feed", "feed_url", f.URL(), "error", rerr)
+		}
+		return Poll{}, fmt.Errorf("poll %s: %w", f.URL(), err)
+	}
 	var (
 		resp   *fetch.Response
 		items  []feed.Item

@@ -226,6 +226,9 @@ func (f *Client) get(ctx context.Context, rawURL string, cond Conditional) (*Res
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("fetch %s: %w", rawURL, ctx.Err())
 		}
+		if errors.Is(err, ErrHostGate) {
+			return nil, err
+		}
 		if err == nil {
 			h.succeeded()
 			f.log.Debug("fetched", "url", rawURL, "status", resp.Status, "attempt", attempt, "duration_seconds", f.now().Sub(start).Round(time.Millisecond).Seconds())

@@ -2,6 +2,7 @@ package fetch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -24,6 +25,12 @@ type HostGate interface {
 	Acquire(ctx context.Context, host string, concurrency int, gap time.Duration) (release func(), err error)
 	Defer(ctx context.Context, host string, until time.Time) error
 }
+
+// ErrHostGate is wrapped by the errors of a request whose HostGate failed
+// (its store did not answer): the host was never asked, so the failure is
+// not the host's. It is returned at once, without retries, and counts
+// toward no backoff of the host.
+var ErrHostGate = errors.New("shared host budget unavailable")
 
 // ShareHosts makes f take its per-host budget from gate, shared with the
 // other workers, instead of keeping it to itself.
@@ -89,7 +96,7 @@ func (f *Client) wait(ctx context.Context, h *hostState, host string) (func(), e
 		shared, err := f.gate.Acquire(ctx, host, f.cfg.Concurrency, gap)
 		if err != nil {
 			release()
-			return nil, fmt.Errorf("host budget for %s: %w", host, err)
+			return nil, fmt.Errorf("host budget for %s: %w: %w", host, ErrHostGate, err)
 		}
 		return func() { shared(); release() }, nil
 	}

@@ -2,6 +2,7 @@ package fetch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -177,5 +178,69 @@ func TestSharedHostBudget(t *testing.T) {
 	// Retry-After before its retry.
 	if len(waits) != 1 || waits[0] != time.Second {
 		t.Errorf("the fetchers waited %v themselves, want [1s] (the Retry-After)", waits)
+	}
+}
+
+// downGate is a HostGate whose store does not answer until up is set.
+type downGate struct {
+	countingGate
+	mu sync.Mutex
+	up bool
+}
+
+func (g *downGate) Acquire(ctx context.Context, host string, concurrency int, gap time.Duration) (func(), error) {
+	g.mu.Lock()
+	up := g.up
+	g.mu.Unlock()
+	if !up {
+		return nil, fmt.Errorf("store: connection refused")
+	}
+	return g.countingGate.Acquire(ctx, host, concurrency, gap)
+}
+
+// TestHostGateDownIsNoSiteFailure: while the shared gate's store does not
+// answer, Get fails at once with ErrHostGate, without retrying, without
+// asking the host, and without counting against the host: once the store
+// answers again the next Get reaches the host, with no backoff, even after
+// more failed Gets than back a host off.
+func TestHostGateDownIsNoSiteFailure(t *testing.T) {
+	var mu sync.Mutex
+	requests := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		requests++
+		mu.Unlock()
+		io.WriteString(w, "<html><body><p>ok</p></body></html>")
+	}))
+	defer srv.Close()
+	cfg := config.Default().Fetch
+	cfg.RobotsTxt = false
+	cfg.Retries = 3
+	f, err := New(cfg, []string{"127.0.0.1"}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.sleep = func(context.Context, time.Duration) error { return nil }
+	gate := &downGate{}
+	f.ShareHosts(gate)
+	for i := range 2 * hostFailures {
+		_, err := f.Get(t.Context(), srv.URL+"/p/"+strconv.Itoa(i), Conditional{})
+		if !errors.Is(err, ErrHostGate) {
+			t.Fatalf("get %d with the gate down: got %v, want ErrHostGate", i, err)
+		}
+	}
+	mu.Lock()
+	if requests != 0 {
+		t.Errorf("the host got %d requests while the gate was down, want none", requests)
+	}
+	mu.Unlock()
+	gate.mu.Lock()
+	gate.up = true
+	gate.mu.Unlock()
+	if _, err := f.Get(t.Context(), srv.URL+"/p/after", Conditional{}); err != nil {
+		t.Errorf("get once the gate is back: %v; want the page (the host was never backed off)", err)
+	}
+	if len(gate.deferred) != 0 {
+		t.Errorf("deferred: got %q, want nothing shared with the other workers", gate.deferred)
 	}
 }

@@ -49,6 +49,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Backend) {
 		{"ConcurrentReservePath", testConcurrentReservePath},
 		{"Stats", testStats},
 		{"Ping", testPing},
+		{"FencedPublish", testFencedPublish},
+		{"Renew", testRenew},
+		{"FeedFence", testFeedFence},
+		{"StoreClock", testStoreClock},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -344,7 +348,7 @@ func testMarkWritten(t *testing.T, b store.Backend) {
 	check(t, "ReservePath", err)
 	check(t, "MarkWritten", b.MarkWritten(ctx, id, "a", path, "abc123"))
 	rec := mustLookup(t, b, id)
-	want := store.Record{ID: id, State: store.StateWritten, Path: "2021-11-18-日本长期失业者人数上升.md", SHA256: "abc123"}
+	want := store.Record{ID: id, State: store.StateWritten, Path: "2021-11-18-日本长期失业者人数上升.md", SHA256: "abc123", Token: 1}
 	if rec != want {
 		t.Errorf("got %+v, want %+v", rec, want)
 	}
@@ -375,7 +379,7 @@ func testMarkFailedTransient(t *testing.T, b store.Backend) {
 	mustClaim(t, b, id, "a", t0)
 	check(t, "MarkFailed", b.MarkFailed(ctx, id, "a", "status 503", false, retry))
 	rec := mustLookup(t, b, id)
-	want := store.Record{ID: id, State: store.StateFailed, Attempts: 1, LastError: "status 503", RetryAt: retry}
+	want := store.Record{ID: id, State: store.StateFailed, Attempts: 1, LastError: "status 503", RetryAt: retry, Token: 1}
 	if rec != want {
 		t.Errorf("got %+v, want %+v", rec, want)
 	}
@@ -652,6 +656,7 @@ func testClaimFeed(t *testing.T, b store.Backend) {
 		t.Errorf("SaveFeedState ended b's lease")
 	}
 	want.Owner = "b" // FeedState names the lease holder
+	want.Token = 3   // a's claim, a's renewal, b's claim
 	if got, _ := b.FeedState(ctx, feed); got != want {
 		t.Errorf("FeedState after claims: got %+v, want %+v", got, want)
 	}
@@ -849,7 +854,7 @@ func testRefetch(t *testing.T, b store.Backend) {
 	id := story(1)
 	first := t0.Add(24 * time.Hour)
 	path := writtenTruncated(t, b, id, "s1", first)
-	want := store.Record{ID: id, State: store.StateWritten, Path: path, SHA256: "s1", Truncated: true, RefetchAt: first}
+	want := store.Record{ID: id, State: store.StateWritten, Path: path, SHA256: "s1", Truncated: true, RefetchAt: first, Token: 1}
 	if rec := mustLookup(t, b, id); rec != want {
 		t.Fatalf("truncated post: got %+v, want %+v", rec, want)
 	}
@@ -894,7 +899,7 @@ func testRefetch(t *testing.T, b store.Backend) {
 	// Nothing better: the post stays, the re-fetch counts.
 	second := first.Add(48 * time.Hour)
 	check(t, "KeepTruncated", b.KeepTruncated(ctx, id, "a", second))
-	want.RefetchAt, want.Refetches = second, 1
+	want.RefetchAt, want.Refetches, want.Token = second, 1, 2 // each claim takes a token
 	if rec := mustLookup(t, b, id); rec != want {
 		t.Errorf("after KeepTruncated: got %+v, want %+v", rec, want)
 	}
@@ -909,7 +914,7 @@ func testRefetch(t *testing.T, b store.Backend) {
 	}
 	third := second.Add(96 * time.Hour)
 	check(t, "MarkTruncated", b.MarkTruncated(ctx, id, "b", again, "s2", third))
-	want.SHA256, want.RefetchAt, want.Refetches = "s2", third, 2
+	want.SHA256, want.RefetchAt, want.Refetches, want.Token = "s2", third, 2, 3
 	if rec := mustLookup(t, b, id); rec != want {
 		t.Errorf("after a longer truncated copy: got %+v, want %+v", rec, want)
 	}
@@ -918,7 +923,7 @@ func testRefetch(t *testing.T, b store.Backend) {
 	_, err = b.ClaimRefetch(ctx, id, "a", lease, third)
 	check(t, "ClaimRefetch", err)
 	check(t, "MarkWritten", b.MarkWritten(ctx, id, "a", path, "s3"))
-	want = store.Record{ID: id, State: store.StateWritten, Path: path, SHA256: "s3", Refetches: 3}
+	want = store.Record{ID: id, State: store.StateWritten, Path: path, SHA256: "s3", Refetches: 3, Token: 4}
 	if rec := mustLookup(t, b, id); rec != want {
 		t.Errorf("after the full text: got %+v, want %+v", rec, want)
 	}
