@@ -11,6 +11,10 @@
 //     joins a reserved name, the file and the story's state so that a
 //     crash neither loses a story nor writes it twice.
 //
+// Every claim carries a fencing token (a lease generation), checked in
+// the transaction that publishes the post; leases and host slots are
+// decided by the store's clock when the caller passes the zero time.
+//
 // The rules (when a claim is taken, what a failure leaves, when a host
 // slot is free) are plain functions in policy.go, with no database and
 // no clock. Each Backend speaks only its SQL around them: SQLite, the
