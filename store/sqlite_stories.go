@@ -30,6 +30,12 @@ func scanRow(sc interface{ Scan(...any) error }) (row, error) {
 // find returns the story id names, following the identity rule of
 // Identity: by SiteKey when id has one, else (or when no story has that
 // key) by URL among stories whose SiteKey does not contradict it.
+//
+// Each lookup is one index search. The URL lookups go from article_urls'
+// key to the story (CROSS JOIN fixes that order): left to itself, SQLite
+// answered "site_key IS NULL" from the site_key index, which holds every
+// keyless story, so a new keyed story in a store of 500k keyless ones
+// cost 94 ms instead of 1 ms.
 func find(ctx context.Context, q querier, id Identity) (row, bool, error) {
 	if id.URL == "" {
 		return row{}, false, errors.New("identity without a URL")
@@ -43,11 +49,11 @@ func find(ctx context.Context, q querier, id Identity) (row, bool, error) {
 		if !errors.Is(err, sql.ErrNoRows) {
 			return row{}, false, err
 		}
-		sc = q.QueryRowContext(ctx, `SELECT `+recordColumns+` FROM article_urls u JOIN articles a ON a.id = u.article_id
-			WHERE u.url = ? AND a.site_key IS NULL ORDER BY a.id LIMIT 1`, id.URL)
+		sc = q.QueryRowContext(ctx, `SELECT `+recordColumns+` FROM article_urls u CROSS JOIN articles a ON a.id = u.article_id
+			WHERE u.url = ? AND a.site_key IS NULL ORDER BY u.article_id LIMIT 1`, id.URL)
 	} else {
-		sc = q.QueryRowContext(ctx, `SELECT `+recordColumns+` FROM article_urls u JOIN articles a ON a.id = u.article_id
-			WHERE u.url = ? ORDER BY a.id LIMIT 1`, id.URL)
+		sc = q.QueryRowContext(ctx, `SELECT `+recordColumns+` FROM article_urls u CROSS JOIN articles a ON a.id = u.article_id
+			WHERE u.url = ? ORDER BY u.article_id LIMIT 1`, id.URL)
 	}
 	r, err := scanRow(sc)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -76,7 +76,8 @@ func TestSQLiteReopen(t *testing.T) {
 // TestSQLiteMigrateFromPrevious: a file holding stories at the previous
 // schema version (every migration but the last, as the previous release
 // left it) is brought up to date at open, keeps its stories, and takes the
-// last migration's steps: here, a written story's truncated post.
+// last migrations' steps: here, a written story's truncated post, and its
+// count kept for Stats.
 func TestSQLiteMigrateFromPrevious(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "state.db")
@@ -121,6 +122,9 @@ func TestSQLiteMigrateFromPrevious(t *testing.T) {
 	want := store.Record{ID: id, State: store.StateWritten, Path: "post.md", SHA256: "00ff"}
 	if rec, ok, err := s.Lookup(ctx, id); err != nil || !ok || rec != want {
 		t.Fatalf("written story: got %+v, %v, %v; want %+v", rec, ok, err, want)
+	}
+	if st, err := s.Stats(ctx); err != nil || st != (store.Stats{Written: 1}) {
+		t.Errorf("Stats after the upgrade: got %+v, %v; want the written story counted", st, err)
 	}
 	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 	if _, err := s.ClaimRefetch(ctx, id, "a", time.Minute, now); !errors.Is(err, store.ErrNoRefetch) {
