@@ -16,11 +16,29 @@ import (
 // crash at any point leaves either the old file or the new one, never a
 // partial file; a failed write (a full disk) leaves no temporary file.
 func WriteFile(path string, data []byte, perm os.FileMode) error {
+	return writeVia(filepath.Dir(path), path, data, perm)
+}
+
+// TempFolder is the folder, in the archive folder, where Publish writes
+// posts before renaming them into place: the only folder the daemon's
+// housekeeping lists (Store.CleanTemp), however many posts the archive
+// holds. Its name starts with a dot, which Jekyll and Hugo skip.
+const TempFolder = ".newsmd-tmp"
+
+// writeVia is WriteFile with the temporary file in tmpDir, which must be
+// on path's file system; when it is not (a folder of the archive mounted
+// from elsewhere), the temporary file goes beside path.
+func writeVia(tmpDir, path string, data []byte, perm os.FileMode) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	tmp, err := os.CreateTemp(dir, tempPrefix()+"*.tmp")
+	if tmpDir != dir {
+		if err := os.MkdirAll(tmpDir, 0o755); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+	}
+	tmp, err := os.CreateTemp(tmpDir, tempPrefix()+"*.tmp")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -44,6 +62,11 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
+		if errors.Is(err, syscall.EXDEV) && tmpDir != dir {
+			os.Remove(tmp.Name())
+			done = true
+			return writeVia(dir, path, data, perm)
+		}
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	done = true
@@ -69,11 +92,12 @@ func hostName() string {
 	return strings.NewReplacer("-", "_", "/", "_", ".", "_").Replace(h)
 }
 
-// CleanTemp removes the temporary files of writers that were killed
-// before they could rename them: files of this host whose process is gone,
-// and any older than maxAge (other hosts on a shared volume). A killed
-// writer's post was never marked written, so its story is written again;
-// the leftovers are all that is lost. It returns how many it removed.
+// CleanTemp removes, from the folder dir, the temporary files of writers
+// that were killed before they could rename them: files of this host whose
+// process is gone, and any older than maxAge (other hosts on a shared
+// volume). A killed writer's post was never marked written, so its story
+// is written again; the leftovers are all that is lost. It returns how
+// many it removed. Store.CleanTemp cleans the archive's TempFolder.
 func CleanTemp(dir string, maxAge time.Duration) (int, error) {
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {

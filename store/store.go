@@ -35,7 +35,8 @@ func (s *Store) Dir() string { return s.dir }
 //   - before the reservation commits: nothing changed; the claim expires
 //     and the story is claimed again (Due lists it even if it left its feed).
 //   - after the reservation, before the rename: at most a temporary file
-//     ".newsmd-*.tmp" no reader takes for a post; the next claimant gets the
+//     ".newsmd-*.tmp" in TempFolder, which no reader takes for a post and
+//     CleanTemp removes; the next claimant gets the
 //     same path from ReservePath, so no second file appears.
 //   - after the rename, before MarkWritten commits: the post is whole on
 //     disk but the story is not marked; the next run rewrites the same path
@@ -72,7 +73,7 @@ func (s *Store) publish(ctx context.Context, id Identity, owner, name string, co
 		return "", fmt.Errorf("publish %s: %w", id.URL, err)
 	}
 	path := filepath.Join(s.dir, rel)
-	if err := WriteFile(path, content, 0o644); err != nil {
+	if err := writeVia(filepath.Join(s.dir, TempFolder), path, content, 0o644); err != nil {
 		return "", fmt.Errorf("publish %s: %w", id.URL, err)
 	}
 	sum := sha256.Sum256(content)
@@ -80,6 +81,13 @@ func (s *Store) publish(ctx context.Context, id Identity, owner, name string, co
 		return "", fmt.Errorf("publish %s: %w", id.URL, err)
 	}
 	return path, nil
+}
+
+// CleanTemp removes the leftovers of killed writers from the archive's
+// TempFolder (see the function CleanTemp). It lists that folder only, so
+// it costs the same whatever the number of posts.
+func (s *Store) CleanTemp(maxAge time.Duration) (int, error) {
+	return CleanTemp(filepath.Join(s.dir, TempFolder), maxAge)
 }
 
 // Claim is Backend.Claim, except that a claim held by a dead process of

@@ -26,7 +26,8 @@ func newStore(t *testing.T) *store.Store {
 	return store.New(openSQLite(t, filepath.Join(dir, "state.db")), filepath.Join(dir, "_posts"))
 }
 
-// postFiles returns the names in the archive folder, temporary files too.
+// postFiles returns the names in the archive folder, and those of the
+// temporary files in its TempFolder.
 func postFiles(t *testing.T, s *store.Store) []string {
 	t.Helper()
 	entries, err := os.ReadDir(s.Dir())
@@ -35,7 +36,17 @@ func postFiles(t *testing.T, s *store.Store) []string {
 	}
 	var names []string
 	for _, e := range entries {
-		names = append(names, e.Name())
+		if e.Name() != store.TempFolder {
+			names = append(names, e.Name())
+			continue
+		}
+		temps, err := os.ReadDir(filepath.Join(s.Dir(), store.TempFolder))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tmp := range temps {
+			names = append(names, tmp.Name())
+		}
 	}
 	return names
 }
@@ -216,5 +227,44 @@ func TestRefetchRewriteInPlace(t *testing.T) {
 	sum := sha256.Sum256(full)
 	if err != nil || rec.Truncated || !rec.RefetchAt.IsZero() || rec.SHA256 != hex.EncodeToString(sum[:]) || rec.Refetches != 1 {
 		t.Errorf("record: got %+v, %v; want whole, the full text's SHA-256, 1 re-fetch", rec, err)
+	}
+}
+
+// TestStoreCleanTempListsTempFolderOnly: Publish leaves nothing in the
+// archive's TempFolder, and the housekeeping's CleanTemp looks in that
+// folder only: a dead writer's leftover there goes, while one in the
+// archive folder itself (which it never lists, however many posts it
+// holds) stays.
+func TestStoreCleanTempListsTempFolderOnly(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t)
+	if _, err := s.Claim(ctx, zaobao1, "a", time.Minute, t0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Publish(ctx, zaobao1, "a", postName, []byte("post\n")); err != nil {
+		t.Fatal(err)
+	}
+	temps, err := os.ReadDir(filepath.Join(s.Dir(), store.TempFolder))
+	if err != nil || len(temps) != 0 {
+		t.Fatalf("temporary folder after Publish: got %v, %v; want it empty", temps, err)
+	}
+	dead := ".newsmd-" + "deadhost-1-abc.tmp"
+	inTemp := filepath.Join(s.Dir(), store.TempFolder, dead)
+	inArchive := filepath.Join(s.Dir(), dead)
+	old := time.Now().Add(-2 * time.Hour)
+	for _, p := range []string{inTemp, inArchive} {
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		os.Chtimes(p, old, old)
+	}
+	if n, err := s.CleanTemp(time.Hour); err != nil || n != 1 {
+		t.Fatalf("CleanTemp: got %d, %v; want 1 removed", n, err)
+	}
+	if _, err := os.Stat(inTemp); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("leftover in the temporary folder: got %v, want removed", err)
+	}
+	if _, err := os.Stat(inArchive); err != nil {
+		t.Errorf("file in the archive folder: got %v, want it untouched (not listed)", err)
 	}
 }

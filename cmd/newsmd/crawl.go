@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"net/url"
@@ -97,12 +98,15 @@ func openCrawl(ctx context.Context, m *Main, fl *flag.FlagSet, configPath string
 		}
 		fetcher.ShareHosts(gate)
 	}
-	if n, err := store.CleanTemp(cfg.Output.Dir, cfg.Crawl.Lease); err != nil {
-		a.log.Warn("could not clean temporary files", "error", err)
-	} else if n > 0 {
-		a.log.Info("removed temporary files of killed writers", "count", n)
-	}
 	c := &crawl{app: a, store: store.New(db, cfg.Output.Dir), owner: store.NewOwner()}
+	// Once at start, the archive folder too: earlier versions wrote
+	// their temporary files beside the posts.
+	n, err := store.CleanTemp(cfg.Output.Dir, cfg.Crawl.Lease)
+	if m, terr := c.store.CleanTemp(cfg.Crawl.Lease); errors.Join(err, terr) != nil {
+		a.log.Warn("could not clean temporary files", "error", errors.Join(err, terr))
+	} else if n+m > 0 {
+		a.log.Info("removed temporary files of killed writers", "count", n+m)
+	}
 	adapter := &storeAdapter{st: c.store, owner: c.owner, lease: cfg.Crawl.Lease}
 	c.settings = crawler.Config{Crawl: cfg.Crawl, Tick: cfg.Server.Tick}
 	c.deps = crawler.Deps{
