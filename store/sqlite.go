@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite"
@@ -44,7 +45,13 @@ const busyTimeout = 10 * time.Second
 type SQLite struct {
 	w, r    *sql.DB
 	applied []string // migrations applied when opened
+	commits atomic.Int64
 }
+
+// WriteTransactions counts the write transactions this SQLite committed
+// since it was opened (each one an fsync of the write-ahead log): what an
+// idle daemon should not add to.
+func (s *SQLite) WriteTransactions() int64 { return s.commits.Load() }
 
 // Applied lists the migrations OpenSQLite applied.
 func (s *SQLite) Applied() []string { return s.applied }
@@ -149,7 +156,11 @@ func (s *SQLite) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		tx.Rollback()
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	s.commits.Add(1)
+	return nil
 }
 
 func isBusy(err error) bool {

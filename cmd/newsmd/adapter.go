@@ -108,6 +108,16 @@ func (a *storeAdapter) Due(ctx context.Context, now time.Time, limit int) ([]cra
 	return keysOf(a.st.Due(ctx, now, limit))
 }
 
+func (a *storeAdapter) PeekFeed(ctx context.Context, feedURL string) (crawler.FeedState, error) {
+	st, err := a.st.FeedState(ctx, feedURL)
+	return feedState(st), err
+}
+
+func feedState(st store.FeedState) crawler.FeedState {
+	return crawler.FeedState{ETag: st.ETag, LastModified: st.LastModified, LastPoll: st.LastPoll, NextPoll: st.NextPoll,
+		Failures: st.Failures, LastError: st.LastError}
+}
+
 func (a *storeAdapter) ClaimFeed(ctx context.Context, feedURL string, now time.Time) (crawler.FeedState, bool, error) {
 	ok, err := a.st.ClaimFeed(ctx, feedURL, a.owner, a.lease, now)
 	if err != nil || !ok {
@@ -117,8 +127,7 @@ func (a *storeAdapter) ClaimFeed(ctx context.Context, feedURL string, now time.T
 	if err != nil {
 		return crawler.FeedState{}, false, err
 	}
-	return crawler.FeedState{ETag: st.ETag, LastModified: st.LastModified, LastPoll: st.LastPoll, NextPoll: st.NextPoll,
-		Failures: st.Failures, LastError: st.LastError}, true, nil
+	return feedState(st), true, nil
 }
 
 func (a *storeAdapter) ReleaseFeed(ctx context.Context, feedURL string, fs crawler.FeedState) error {
