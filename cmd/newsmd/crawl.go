@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -36,7 +37,7 @@ func openBackend(ctx context.Context, sc config.Store) (backend, string, error) 
 			u.User = url.UserPassword(u.User.Username(), sc.Password)
 			dsn = u.String()
 		}
-		db, err := store.OpenPostgres(ctx, dsn)
+		db, err := store.OpenPostgres(ctx, withPoolSize(dsn, sc.MaxConns))
 		return db, config.MaskURLPassword(sc.DSN), err
 	default:
 		if err := os.MkdirAll(filepath.Dir(sc.Path), 0o755); err != nil {
@@ -45,6 +46,21 @@ func openBackend(ctx context.Context, sc config.Store) (backend, string, error) 
 		db, err := store.OpenSQLite(ctx, sc.Path)
 		return db, sc.Path, err
 	}
+}
+
+// withPoolSize adds pgx's pool_max_conns=n to dsn (a URL or key=value
+// string) unless it sets it already, or n is 0.
+func withPoolSize(dsn string, n int) string {
+	if n <= 0 || strings.Contains(dsn, "pool_max_conns") {
+		return dsn
+	}
+	if u, err := url.Parse(dsn); err == nil && u.Scheme != "" {
+		q := u.Query()
+		q.Set("pool_max_conns", strconv.Itoa(n))
+		u.RawQuery = q.Encode()
+		return u.String()
+	}
+	return strings.TrimSpace(dsn) + " pool_max_conns=" + strconv.Itoa(n)
 }
 
 // crawl is everything once, run, backfill and import share: the compiled
