@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -28,10 +29,12 @@ const busyTimeout = 10 * time.Second
 // Writes go through a pool of one connection whose transactions begin with
 // BEGIN IMMEDIATE (_txlock=immediate): a transaction takes the file's write
 // lock before it reads, so a claim's read-check-write is atomic across
-// processes, and the single connection serialises this process's writers
-// in database/sql instead of in SQLite's busy handler. Another process
-// holding the lock is waited for up to busyTimeout, and a write that still
-// meets SQLITE_BUSY is retried a few times. Reads (Lookup, Due, Stats,
+// processes. One goroutine (commitLoop) owns that connection: it runs the
+// writes waiting, each in a savepoint, in one transaction, and commits them
+// together (group commit), so concurrent writers of this process share an
+// fsync instead of queueing for one each. Another process holding the lock
+// is waited for up to busyTimeout, and a batch that still meets SQLITE_BUSY
+// is retried a few times. Reads (Lookup, Due, Stats,
 // FeedState, Ping) use a separate read-only pool; in WAL mode they neither
 // wait for writers nor block them.
 //
@@ -46,6 +49,11 @@ type SQLite struct {
 	w, r    *sql.DB
 	applied []string // migrations applied when opened
 	commits atomic.Int64
+
+	writes   chan *writeReq // to commitLoop
+	closed   chan struct{}  // closed by Close
+	loopDone chan struct{}  // closed by commitLoop when it returns
+	once     sync.Once
 }
 
 // WriteTransactions counts the write transactions this SQLite committed
@@ -74,13 +82,16 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	}
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxIdleTime(0)
-	s := &SQLite{w: w}
+	s := &SQLite{w: w, writes: make(chan *writeReq), closed: make(chan struct{}), loopDone: make(chan struct{})}
+	go s.commitLoop()
 	if s.applied, err = s.Migrate(ctx); err != nil {
+		s.stop()
 		w.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	r, err := sql.Open("sqlite", base+"&_query_only=1")
 	if err != nil {
+		s.stop()
 		w.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
@@ -97,7 +108,7 @@ func (s *SQLite) Migrate(ctx context.Context) (applied []string, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.write(ctx, func(tx *sql.Tx) error {
+	if err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 			version    INTEGER PRIMARY KEY,
 			applied_at INTEGER NOT NULL)`)
@@ -107,7 +118,7 @@ func (s *SQLite) Migrate(ctx context.Context) (applied []string, err error) {
 	}
 	for _, m := range migs {
 		var done bool
-		err = s.write(ctx, func(tx *sql.Tx) error {
+		err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 			done = false
 			var n int
 			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n); err != nil || n > 0 {
@@ -130,37 +141,134 @@ func (s *SQLite) Migrate(ctx context.Context) (applied []string, err error) {
 	return applied, nil
 }
 
-// write runs fn in an immediate transaction, retrying it when SQLite
-// stays busy past its busy timeout (a long checkpoint, WAL recovery).
-func (s *SQLite) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	const retries = 3
-	for attempt := 0; ; attempt++ {
-		err := s.tx(ctx, fn)
-		if !isBusy(err) || attempt == retries {
-			return err
-		}
+// writeFunc is one atomic write: it runs in its own savepoint of a
+// shared transaction, and either all it did is committed or none.
+type writeFunc func(ctx context.Context, tx *sql.Tx) error
+
+type writeReq struct {
+	ctx  context.Context
+	fn   writeFunc
+	done chan error // buffered: the committer never waits on a caller
+}
+
+// maxBatch bounds the writes one transaction carries.
+const maxBatch = 64
+
+// errClosed answers a write asked of a closed store.
+var errClosed = errors.New("store closed")
+
+// write runs fn as one atomic write and returns once it is committed (on
+// disk, synchronous=FULL) or has failed. Writes asked at the same time
+// share one transaction, and so one fsync: see commitLoop.
+func (s *SQLite) write(ctx context.Context, fn writeFunc) error {
+	req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case s.writes <- req:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.closed:
+		return errClosed
+	}
+	// Once taken, a write is answered, even when ctx ends meanwhile:
+	// the caller must know whether it was committed.
+	return <-req.done
+}
+
+// commitLoop is group commit: it takes the writes waiting (at least one,
+// at most maxBatch), runs each in a savepoint of one immediate transaction
+// and commits them together, so that the writers of one process pay one
+// fsync between them instead of one each. While a batch commits, the next
+// gathers. A write that fails rolls back to its savepoint only; a commit
+// that fails fails every write of the batch. Until Close.
+func (s *SQLite) commitLoop() {
+	defer close(s.loopDone)
+	for {
+		var batch []*writeReq
 		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(time.Duration(50<<attempt) * time.Millisecond):
+		case req := <-s.writes:
+			batch = append(batch, req)
+		case <-s.closed:
+			return
+		}
+	gather:
+		for len(batch) < maxBatch {
+			select {
+			case req := <-s.writes:
+				batch = append(batch, req)
+			default:
+				break gather
+			}
+		}
+		s.commit(batch)
+	}
+}
+
+// commit runs batch, retrying it when SQLite stays busy past its busy
+// timeout (another process's long checkpoint, WAL recovery), and answers
+// each write.
+func (s *SQLite) commit(batch []*writeReq) {
+	const retries = 3
+	var (
+		errs []error
+		err  error
+	)
+	for attempt := 0; ; attempt++ {
+		errs, err = s.runBatch(batch)
+		if !isBusy(err) || attempt == retries {
+			break
+		}
+		time.Sleep(time.Duration(50<<attempt) * time.Millisecond)
+	}
+	for i, req := range batch {
+		if errs[i] != nil {
+			req.done <- errs[i]
+		} else {
+			req.done <- err
 		}
 	}
 }
 
-func (s *SQLite) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+// runBatch runs the writes of batch in one transaction: their own errors,
+// and the transaction's.
+func (s *SQLite) runBatch(batch []*writeReq) ([]error, error) {
+	errs := make([]error, len(batch))
+	ctx := context.Background() // a caller's ending ctx must not cut the others' transaction
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return errs, err
 	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
+	wrote := false
+	for i, req := range batch {
+		if errs[i] = req.ctx.Err(); errs[i] != nil {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `SAVEPOINT write`); err != nil {
+			tx.Rollback()
+			return errs, err
+		}
+		// Without its cancellation: an interrupted statement would roll
+		// back the whole transaction, the other writes with it.
+		if errs[i] = req.fn(context.WithoutCancel(req.ctx), tx); errs[i] != nil {
+			if _, err := tx.ExecContext(ctx, `ROLLBACK TO write`); err != nil {
+				tx.Rollback()
+				return errs, err
+			}
+		} else {
+			wrote = true
+		}
+		if _, err := tx.ExecContext(ctx, `RELEASE write`); err != nil {
+			tx.Rollback()
+			return errs, err
+		}
+	}
+	if !wrote {
+		return errs, tx.Rollback()
 	}
 	if err := tx.Commit(); err != nil {
-		return err
+		return errs, err
 	}
 	s.commits.Add(1)
-	return nil
+	return errs, nil
 }
 
 func isBusy(err error) bool {
@@ -181,9 +289,16 @@ func (s *SQLite) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close implements Backend.
+// Close implements Backend. Writes under way are answered first.
 func (s *SQLite) Close() error {
+	s.stop()
 	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+// stop ends commitLoop, after the batch it is committing.
+func (s *SQLite) stop() {
+	s.once.Do(func() { close(s.closed) })
+	<-s.loopDone
 }
 
 func micro(t time.Time) int64 {

@@ -39,7 +39,7 @@ func (s *SQLite) takeHostSlot(ctx context.Context, host, token string, concurren
 	var d slotDecision
 	// The write transaction holds the file's lock: no other worker reads
 	// the budget until this one is stored.
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		h, err := s.hostBudget(ctx, tx, host)
 		if err != nil {
 			return err
@@ -64,14 +64,14 @@ func (s *SQLite) takeHostSlot(ctx context.Context, host, token string, concurren
 }
 
 func (s *SQLite) freeHostSlot(ctx context.Context, token string) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM host_slots WHERE token = ?`, token)
 		return err
 	})
 }
 
 func (s *SQLite) deferHost(ctx context.Context, host string, until time.Time) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		h, err := s.hostBudget(ctx, tx, host)
 		if err != nil {
 			return err

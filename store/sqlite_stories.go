@@ -136,7 +136,7 @@ func (s *SQLite) claim(ctx context.Context, id Identity, owner string, lease tim
 	}
 	var rec Record
 	var refused error // a refusal commits what remember recorded
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		refused = nil
 		r, err := remember(ctx, tx, id)
 		if err != nil {
@@ -159,7 +159,7 @@ func (s *SQLite) claim(ctx context.Context, id Identity, owner string, lease tim
 
 // Release implements Backend.
 func (s *SQLite) Release(ctx context.Context, id Identity, owner string) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		r, err := owned(ctx, tx, id, owner)
 		if err != nil {
 			return err
@@ -175,7 +175,7 @@ func (s *SQLite) Release(ctx context.Context, id Identity, owner string) error {
 
 // MarkFailed implements Backend.
 func (s *SQLite) MarkFailed(ctx context.Context, id Identity, owner, reason string, permanent bool, retryAt time.Time) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		r, err := owned(ctx, tx, id, owner)
 		if err != nil {
 			return err
@@ -195,7 +195,7 @@ func (s *SQLite) ReservePath(ctx context.Context, id Identity, owner, wantName s
 		return "", fmt.Errorf("reserve path %q for %s: not a local path", wantName, id.URL)
 	}
 	var path string
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		r, err := owned(ctx, tx, id, owner)
 		if err != nil {
 			return err
@@ -239,7 +239,7 @@ func (s *SQLite) markWritten(ctx context.Context, id Identity, owner, path strin
 	if !filepath.IsLocal(path) {
 		return fmt.Errorf("mark %s written: path %q is not local", id.URL, path)
 	}
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		r, err := owned(ctx, tx, id, owner)
 		if err != nil {
 			return err
@@ -263,7 +263,7 @@ func (s *SQLite) ClaimRefetch(ctx context.Context, id Identity, owner string, le
 	}
 	var rec Record
 	var refused error
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		refused = nil
 		r, ok, err := find(ctx, tx, id)
 		switch {
@@ -289,7 +289,7 @@ func (s *SQLite) ClaimRefetch(ctx context.Context, id Identity, owner string, le
 
 // KeepTruncated implements Backend.
 func (s *SQLite) KeepTruncated(ctx context.Context, id Identity, owner string, refetchAt time.Time) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		r, err := owned(ctx, tx, id, owner)
 		if err != nil {
 			return err
@@ -347,7 +347,7 @@ func (s *SQLite) MarkKnown(ctx context.Context, id Identity, path string) error 
 	if !filepath.IsLocal(path) {
 		return fmt.Errorf("mark %s known: path %q is not local", id.URL, path)
 	}
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		r, err := remember(ctx, tx, id)
 		if err != nil {
 			return err

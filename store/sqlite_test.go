@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -255,4 +256,51 @@ func BenchmarkSQLiteClaimPublish(b *testing.B) {
 // file: the store's share of publishing a post.
 func BenchmarkSQLiteClaimMark(b *testing.B) {
 	benchClaimMark(b, openSQLite(b, filepath.Join(b.TempDir(), "state.db")))
+}
+
+// TestSQLiteGroupCommit: writers running at once share transactions
+// (group commit), and a write that fails inside a shared transaction
+// (here: a release by an owner that holds nothing) leaves the others of
+// its batch committed.
+func TestSQLiteGroupCommit(t *testing.T) {
+	ctx := t.Context()
+	s := openSQLite(t, filepath.Join(t.TempDir(), "state.db"))
+	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	const writers, each = 8, 25
+	before := s.WriteTransactions()
+	var wg sync.WaitGroup
+	errs := make(chan error, writers*each)
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				id := store.Identity{URL: fmt.Sprintf("https://news.example/%d/%d", w, i)}
+				owner := fmt.Sprintf("w%d", w)
+				if _, err := s.Claim(ctx, id, owner, time.Minute, now); err != nil {
+					errs <- err
+					return
+				}
+				if err := s.Release(ctx, id, "nobody"); !errors.Is(err, store.ErrNotOwner) {
+					errs <- fmt.Errorf("release by another owner: got %v, want ErrNotOwner", err)
+				}
+				if err := s.MarkWritten(ctx, id, owner, fmt.Sprintf("%d-%d.md", w, i), "00ff"); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	st, err := s.Stats(ctx)
+	if err != nil || st != (store.Stats{Written: writers * each}) {
+		t.Errorf("Stats: got %+v, %v; want %d written, none claimed", st, err, writers*each)
+	}
+	// Two committing writes per story; the failed releases commit nothing.
+	commits := s.WriteTransactions() - before
+	if commits > 2*writers*each {
+		t.Errorf("got %d transactions for %d writes; want at most one each", commits, 2*writers*each)
+	}
+	t.Logf("%d committing writes in %d transactions", 2*writers*each, commits)
 }
