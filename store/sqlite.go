@@ -26,15 +26,15 @@ const busyTimeout = 10 * time.Second
 // SQLite is the embedded Backend: one SQLite file, which several processes
 // may open at once.
 //
-// Writes go through a pool of one connection whose transactions begin with
-// BEGIN IMMEDIATE (_txlock=immediate): a transaction takes the file's write
-// lock before it reads, so a claim's read-check-write is atomic across
+// Writes go through one connection whose transactions begin with BEGIN
+// IMMEDIATE: a transaction takes the file's write lock before it reads, so a claim's read-check-write is atomic across
 // processes. One goroutine (commitLoop) owns that connection: it runs the
 // writes waiting, each in a savepoint, in one transaction, and commits them
 // together (group commit), so concurrent writers of this process share an
 // fsync instead of queueing for one each. Another process holding the lock
 // is waited for up to busyTimeout, and a batch that still meets SQLITE_BUSY
-// is retried a few times. Reads (Lookup, Due, Stats,
+// is retried a few times. Each query is prepared once per connection
+// (stmts), not parsed at every call. Reads (Lookup, Due, Stats,
 // FeedState, Ping) use a separate read-only pool; in WAL mode they neither
 // wait for writers nor block them.
 //
@@ -47,7 +47,10 @@ const busyTimeout = 10 * time.Second
 // page.
 type SQLite struct {
 	w, r    *sql.DB
-	applied []string // migrations applied when opened
+	conn    *sql.Conn // w's one connection, commitLoop's
+	wst     *stmts    // conn's prepared statements
+	rst     *stmts    // r's
+	applied []string  // migrations applied when opened
 	commits atomic.Int64
 
 	writes   chan *writeReq // to commitLoop
@@ -82,20 +85,25 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	}
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxIdleTime(0)
-	s := &SQLite{w: w, writes: make(chan *writeReq), closed: make(chan struct{}), loopDone: make(chan struct{})}
+	conn, err := w.Conn(ctx)
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	s := &SQLite{w: w, conn: conn, wst: newStmts(conn), writes: make(chan *writeReq), closed: make(chan struct{}), loopDone: make(chan struct{})}
 	go s.commitLoop()
 	if s.applied, err = s.Migrate(ctx); err != nil {
 		s.stop()
-		w.Close()
+		s.closeWriter()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	r, err := sql.Open("sqlite", base+"&_query_only=1")
 	if err != nil {
 		s.stop()
-		w.Close()
+		s.closeWriter()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	s.r = r
+	s.r, s.rst = r, newStmts(r)
 	return s, nil
 }
 
@@ -108,7 +116,7 @@ func (s *SQLite) Migrate(ctx context.Context) (applied []string, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	if err := s.write(ctx, func(ctx context.Context, tx *wtx) error {
 		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 			version    INTEGER PRIMARY KEY,
 			applied_at INTEGER NOT NULL)`)
@@ -118,13 +126,14 @@ func (s *SQLite) Migrate(ctx context.Context) (applied []string, err error) {
 	}
 	for _, m := range migs {
 		var done bool
-		err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		err = s.write(ctx, func(ctx context.Context, tx *wtx) error {
 			done = false
 			var n int
 			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n); err != nil || n > 0 {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, m.script); err != nil {
+			// A script of several statements: run unprepared, as a whole.
+			if _, err := tx.conn.ExecContext(ctx, m.script); err != nil {
 				return err
 			}
 			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, m.version, time.Now().UnixMicro())
@@ -143,7 +152,7 @@ func (s *SQLite) Migrate(ctx context.Context) (applied []string, err error) {
 
 // writeFunc is one atomic write: it runs in its own savepoint of a
 // shared transaction, and either all it did is committed or none.
-type writeFunc func(ctx context.Context, tx *sql.Tx) error
+type writeFunc func(ctx context.Context, tx *wtx) error
 
 type writeReq struct {
 	ctx  context.Context
@@ -233,8 +242,12 @@ func (s *SQLite) commit(batch []*writeReq) {
 func (s *SQLite) runBatch(batch []*writeReq) ([]error, error) {
 	errs := make([]error, len(batch))
 	ctx := context.Background() // a caller's ending ctx must not cut the others' transaction
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
+	if _, err := s.conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+		return errs, err
+	}
+	tx := &wtx{conn: s.conn, c: s.wst}
+	rollback := func(err error) ([]error, error) {
+		s.conn.ExecContext(ctx, `ROLLBACK`)
 		return errs, err
 	}
 	wrote := false
@@ -243,29 +256,26 @@ func (s *SQLite) runBatch(batch []*writeReq) ([]error, error) {
 			continue
 		}
 		if _, err := tx.ExecContext(ctx, `SAVEPOINT write`); err != nil {
-			tx.Rollback()
-			return errs, err
+			return rollback(err)
 		}
 		// Without its cancellation: an interrupted statement would roll
 		// back the whole transaction, the other writes with it.
 		if errs[i] = req.fn(context.WithoutCancel(req.ctx), tx); errs[i] != nil {
 			if _, err := tx.ExecContext(ctx, `ROLLBACK TO write`); err != nil {
-				tx.Rollback()
-				return errs, err
+				return rollback(err)
 			}
 		} else {
 			wrote = true
 		}
 		if _, err := tx.ExecContext(ctx, `RELEASE write`); err != nil {
-			tx.Rollback()
-			return errs, err
+			return rollback(err)
 		}
 	}
 	if !wrote {
-		return errs, tx.Rollback()
+		return rollback(nil)
 	}
-	if err := tx.Commit(); err != nil {
-		return errs, err
+	if _, err := s.conn.ExecContext(ctx, `COMMIT`); err != nil {
+		return rollback(err)
 	}
 	s.commits.Add(1)
 	return errs, nil
@@ -283,7 +293,7 @@ func isBusy(err error) bool {
 // Ping implements Backend: the file can be read.
 func (s *SQLite) Ping(ctx context.Context) error {
 	var n int
-	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil {
+	if err := s.rst.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil {
 		return fmt.Errorf("ping store: %w", err)
 	}
 	return nil
@@ -292,7 +302,11 @@ func (s *SQLite) Ping(ctx context.Context) error {
 // Close implements Backend. Writes under way are answered first.
 func (s *SQLite) Close() error {
 	s.stop()
-	return errors.Join(s.r.Close(), s.w.Close())
+	return errors.Join(s.rst.close(), s.r.Close(), s.closeWriter())
+}
+
+func (s *SQLite) closeWriter() error {
+	return errors.Join(s.wst.close(), s.conn.Close(), s.w.Close())
 }
 
 // stop ends commitLoop, after the batch it is committing.

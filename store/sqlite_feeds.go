@@ -14,7 +14,7 @@ func (s *SQLite) FeedState(ctx context.Context, feedURL string) (FeedState, erro
 	var last, next int64
 	var owner string
 	var lease int64
-	err := s.r.QueryRowContext(ctx, `SELECT etag, last_modified, last_poll, next_poll, failures, last_error, owner, lease_until
+	err := s.rst.QueryRowContext(ctx, `SELECT etag, last_modified, last_poll, next_poll, failures, last_error, owner, lease_until
 		FROM feeds WHERE url = ?`, feedURL).Scan(&st.ETag, &st.LastModified, &last, &next, &st.Failures, &st.LastError, &owner, &lease)
 	if errors.Is(err, sql.ErrNoRows) {
 		return st, nil
@@ -34,7 +34,7 @@ func (s *SQLite) SaveFeedState(ctx context.Context, st FeedState) error {
 	if st.FeedURL == "" {
 		return errors.New("save feed state: empty feed URL")
 	}
-	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *wtx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO feeds (url, etag, last_modified, last_poll, next_poll, failures, last_error)
 			VALUES (?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified,
@@ -55,7 +55,7 @@ func (s *SQLite) ClaimFeed(ctx context.Context, feedURL, owner string, lease tim
 		return false, fmt.Errorf("claim feed %s: empty owner", feedURL)
 	}
 	var won bool
-	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *wtx) error {
 		won = false
 		var holder string
 		var until int64
@@ -79,7 +79,7 @@ func (s *SQLite) ClaimFeed(ctx context.Context, feedURL, owner string, lease tim
 
 // ReleaseFeed implements Backend.
 func (s *SQLite) ReleaseFeed(ctx context.Context, feedURL, owner string) error {
-	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *wtx) error {
 		var holder string
 		err := tx.QueryRowContext(ctx, `SELECT owner FROM feeds WHERE url = ?`, feedURL).Scan(&holder)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -100,7 +100,7 @@ func (s *SQLite) ReleaseFeed(ctx context.Context, feedURL, owner string) error {
 // NoteFailure implements Backend.
 func (s *SQLite) NoteFailure(ctx context.Context, url string, now time.Time, feedCopy []byte) (Failure, error) {
 	var f Failure
-	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *wtx) error {
 		var prev Failure
 		var since int64
 		err := tx.QueryRowContext(ctx, `SELECT since, feed_copy FROM failures WHERE url = ?`, url).Scan(&since, &prev.FeedCopy)
@@ -126,7 +126,7 @@ func (s *SQLite) NoteFailure(ctx context.Context, url string, now time.Time, fee
 // at none.
 func (s *SQLite) Stats(ctx context.Context) (Stats, error) {
 	var st Stats
-	rows, err := s.r.QueryContext(ctx, `SELECT name, n FROM counts`)
+	rows, err := s.rst.QueryContext(ctx, `SELECT name, n FROM counts`)
 	if err != nil {
 		return Stats{}, fmt.Errorf("stats: %w", err)
 	}
