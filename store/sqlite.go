@@ -85,7 +85,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	}
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxIdleTime(0)
-	conn, err := w.Conn(ctx)
+	conn, err := writerConn(ctx, w)
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -105,6 +105,24 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	}
 	s.r, s.rst = r, newStmts(r)
 	return s, nil
+}
+
+// writerConn opens w's one connection. Opening sets the file's journal
+// mode, which processes opening a new store together may find locked
+// without SQLite waiting (SQLITE_BUSY at once): that is retried, as a
+// busy write is.
+func writerConn(ctx context.Context, w *sql.DB) (*sql.Conn, error) {
+	for attempt := 0; ; attempt++ {
+		conn, err := w.Conn(ctx)
+		if !isBusy(err) || attempt == 8 {
+			return conn, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(time.Duration(25<<min(attempt, 4)) * time.Millisecond):
+		}
+	}
 }
 
 // Migrate applies, in order, each migration not yet in schema_migrations,
