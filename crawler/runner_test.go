@@ -108,6 +108,12 @@ func (m *memClaims) NoteFailure(_ context.Context, url string, now time.Time, fe
 	return m.since[url], m.copies[url], nil
 }
 
+func (m *memClaims) PeekFeed(_ context.Context, feedURL string) (FeedState, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.feeds[feedURL], nil
+}
+
 func (m *memClaims) ClaimFeed(_ context.Context, feedURL string, _ time.Time) (FeedState, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -16,7 +16,7 @@ import (
 // crash at any point leaves either the old file or the new one, never a
 // partial file; a failed write (a full disk) leaves no temporary file.
 func WriteFile(path string, data []byte, perm os.FileMode) error {
-	tmp, err := writeTemp(path, data, perm)
+	tmp, err := writeTemp(filepath.Dir(path), path, data, perm)
 	if err != nil {
 		return err
 	}
@@ -27,15 +27,27 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 	return nil
 }
 
+// TempFolder is the folder, in the archive folder, where Publish writes
+// posts before renaming them into place: the only folder the daemon's
+// housekeeping lists (Store.CleanTemp), however many posts the archive
+// holds. Its name starts with a dot, which Jekyll and Hugo skip.
+const TempFolder = ".newsmd-tmp"
+
 // writeTemp is the first half of WriteFile: data in a synced temporary
-// file beside path, whose name it returns. A failed write leaves no
+// file in tmpDir, which must be on path's file system (renameInto tells
+// when it is not), and whose name it returns. A failed write leaves no
 // temporary file.
-func writeTemp(path string, data []byte, perm os.FileMode) (string, error) {
+func writeTemp(tmpDir, path string, data []byte, perm os.FileMode) (string, error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("write %s: %w", path, err)
 	}
-	tmp, err := os.CreateTemp(dir, tempPrefix()+"*.tmp")
+	if tmpDir != dir {
+		if err := os.MkdirAll(tmpDir, 0o755); err != nil {
+			return "", fmt.Errorf("write %s: %w", path, err)
+		}
+	}
+	tmp, err := os.CreateTemp(tmpDir, tempPrefix()+"*.tmp")
 	if err != nil {
 		return "", fmt.Errorf("write %s: %w", path, err)
 	}
@@ -63,7 +75,10 @@ func writeTemp(path string, data []byte, perm os.FileMode) (string, error) {
 }
 
 // renameInto is the second half of WriteFile: the temporary file tmp
-// renamed over path, and the folder synced.
+// renamed over path, and the folder synced. When tmp is on another file
+// system than path (a folder of the archive mounted from elsewhere) the
+// error wraps syscall.EXDEV and tmp stays; the caller writes the file
+// again beside path.
 func renameInto(tmp, path string) error {
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
@@ -90,11 +105,12 @@ func hostName() string {
 	return strings.NewReplacer("-", "_", "/", "_", ".", "_").Replace(h)
 }
 
-// CleanTemp removes the temporary files of writers that were killed
-// before they could rename them: files of this host whose process is gone,
-// and any older than maxAge (other hosts on a shared volume). A killed
-// writer's post was never marked written, so its story is written again;
-// the leftovers are all that is lost. It returns how many it removed.
+// CleanTemp removes, from the folder dir, the temporary files of writers
+// that were killed before they could rename them: files of this host whose
+// process is gone, and any older than maxAge (other hosts on a shared
+// volume). A killed writer's post was never marked written, so its story
+// is written again; the leftovers are all that is lost. It returns how
+// many it removed. Store.CleanTemp cleans the archive's TempFolder.
 func CleanTemp(dir string, maxAge time.Duration) (int, error) {
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {

@@ -2,13 +2,12 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"time"
 )
 
 // hostBudget loads host's share of the politeness budget, creating it when
 // new.
-func (s *SQLite) hostBudget(ctx context.Context, tx *sql.Tx, host string) (hostBudgetState, error) {
+func (s *SQLite) hostBudget(ctx context.Context, tx *wtx, host string) (hostBudgetState, error) {
 	var h hostBudgetState
 	if _, err := tx.ExecContext(ctx, `INSERT INTO hosts (host) VALUES (?) ON CONFLICT (host) DO NOTHING`, host); err != nil {
 		return h, err
@@ -39,7 +38,7 @@ func (s *SQLite) takeHostSlot(ctx context.Context, host, token string, concurren
 	var d slotDecision
 	// The write transaction holds the file's lock: no other worker reads
 	// the budget until this one is stored.
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *wtx) error {
 		h, err := s.hostBudget(ctx, tx, host)
 		if err != nil {
 			return err
@@ -68,14 +67,14 @@ func (s *SQLite) takeHostSlot(ctx context.Context, host, token string, concurren
 }
 
 func (s *SQLite) freeHostSlot(ctx context.Context, token string) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(ctx context.Context, tx *wtx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM host_slots WHERE token = ?`, token)
 		return err
 	})
 }
 
 func (s *SQLite) deferHost(ctx context.Context, host string, wait time.Duration, now time.Time) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(ctx context.Context, tx *wtx) error {
 		h, err := s.hostBudget(ctx, tx, host)
 		if err != nil {
 			return err

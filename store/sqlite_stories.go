@@ -30,6 +30,12 @@ func scanRow(sc interface{ Scan(...any) error }) (row, error) {
 // find returns the story id names, following the identity rule of
 // Identity: by SiteKey when id has one, else (or when no story has that
 // key) by URL among stories whose SiteKey does not contradict it.
+//
+// Each lookup is one index search. The URL lookups go from article_urls'
+// key to the story (CROSS JOIN fixes that order): left to itself, SQLite
+// answered "site_key IS NULL" from the site_key index, which holds every
+// keyless story, so a new keyed story in a store of 500k keyless ones
+// cost 94 ms instead of 1 ms.
 func find(ctx context.Context, q querier, id Identity) (row, bool, error) {
 	if id.URL == "" {
 		return row{}, false, errors.New("identity without a URL")
@@ -43,11 +49,11 @@ func find(ctx context.Context, q querier, id Identity) (row, bool, error) {
 		if !errors.Is(err, sql.ErrNoRows) {
 			return row{}, false, err
 		}
-		sc = q.QueryRowContext(ctx, `SELECT `+recordColumns+` FROM article_urls u JOIN articles a ON a.id = u.article_id
-			WHERE u.url = ? AND a.site_key IS NULL ORDER BY a.id LIMIT 1`, id.URL)
+		sc = q.QueryRowContext(ctx, `SELECT `+recordColumns+` FROM article_urls u CROSS JOIN articles a ON a.id = u.article_id
+			WHERE u.url = ? AND a.site_key IS NULL ORDER BY u.article_id LIMIT 1`, id.URL)
 	} else {
-		sc = q.QueryRowContext(ctx, `SELECT `+recordColumns+` FROM article_urls u JOIN articles a ON a.id = u.article_id
-			WHERE u.url = ? ORDER BY a.id LIMIT 1`, id.URL)
+		sc = q.QueryRowContext(ctx, `SELECT `+recordColumns+` FROM article_urls u CROSS JOIN articles a ON a.id = u.article_id
+			WHERE u.url = ? ORDER BY u.article_id LIMIT 1`, id.URL)
 	}
 	r, err := scanRow(sc)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -59,7 +65,7 @@ func find(ctx context.Context, q querier, id Identity) (row, bool, error) {
 // remember creates the story id names when there is none, fills in a
 // SiteKey learnt since it was recorded, and records id's URL as one of its
 // URLs.
-func remember(ctx context.Context, tx *sql.Tx, id Identity) (row, error) {
+func remember(ctx context.Context, tx *wtx, id Identity) (row, error) {
 	r, ok, err := find(ctx, tx, id)
 	if err != nil {
 		return row{}, err
@@ -84,7 +90,7 @@ func remember(ctx context.Context, tx *sql.Tx, id Identity) (row, error) {
 }
 
 // owned returns the story id names when owner holds its claim.
-func owned(ctx context.Context, tx *sql.Tx, id Identity, owner string) (row, error) {
+func owned(ctx context.Context, tx *wtx, id Identity, owner string) (row, error) {
 	r, ok, err := find(ctx, tx, id)
 	switch {
 	case err != nil:
@@ -97,7 +103,7 @@ func owned(ctx context.Context, tx *sql.Tx, id Identity, owner string) (row, err
 
 // save stores r as its story's row: state, claim, failures, post and
 // re-fetches.
-func save(ctx context.Context, tx *sql.Tx, r row) error {
+func save(ctx context.Context, tx *wtx, r row) error {
 	_, err := tx.ExecContext(ctx, `UPDATE articles SET state = ?, owner = ?, lease_until = ?, attempts = ?,
 		last_error = ?, retry_at = ?, path = ?, sha256 = ?, truncated = ?, refetch_at = ?, refetches = ?, lease_gen = ? WHERE id = ?`,
 		r.State, r.Owner, micro(r.LeaseUntil), r.Attempts, r.LastError, micro(r.RetryAt), nullString(r.Path), r.SHA256,
@@ -107,7 +113,7 @@ func save(ctx context.Context, tx *sql.Tx, r row) error {
 
 // Lookup implements Backend.
 func (s *SQLite) Lookup(ctx context.Context, id Identity) (Record, bool, error) {
-	r, ok, err := find(ctx, s.r, id)
+	r, ok, err := find(ctx, s.rst, id)
 	if err != nil {
 		return Record{}, false, fmt.Errorf("lookup %s: %w", id.URL, err)
 	}
@@ -130,7 +136,7 @@ func (s *SQLite) claim(ctx context.Context, id Identity, owner string, lease tim
 	}
 	var rec Record
 	var refused error // a refusal commits what remember recorded
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *wtx) error {
 		refused = nil
 		r, err := remember(ctx, tx, id)
 		if err != nil {
@@ -157,7 +163,7 @@ func (s *SQLite) claim(ctx context.Context, id Identity, owner string, lease tim
 
 // Release implements Backend.
 func (s *SQLite) Release(ctx context.Context, id Identity, owner string) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *wtx) error {
 		r, err := owned(ctx, tx, id, owner)
 		if err != nil {
 			return err
@@ -173,7 +179,7 @@ func (s *SQLite) Release(ctx context.Context, id Identity, owner string) error {
 
 // MarkFailed implements Backend.
 func (s *SQLite) MarkFailed(ctx context.Context, id Identity, owner, reason string, permanent bool, retryAt time.Time) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *wtx) error {
 		r, err := owned(ctx, tx, id, owner)
 		if err != nil {
 			return err
@@ -193,7 +199,7 @@ func (s *SQLite) ReservePath(ctx context.Context, id Identity, owner, wantName s
 		return "", fmt.Errorf("reserve path %q for %s: not a local path", wantName, id.URL)
 	}
 	var path string
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *wtx) error {
 		r, err := owned(ctx, tx, id, owner)
 		if err != nil {
 			return err
@@ -240,7 +246,7 @@ func (s *SQLite) commitPost(ctx context.Context, id Identity, owner string, toke
 // renew implements fencedBackend.
 func (s *SQLite) renew(ctx context.Context, id Identity, owner string, token int64, lease time.Duration, now time.Time) (Record, error) {
 	var rec Record
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *wtx) error {
 		r, ok, err := find(ctx, tx, id)
 		switch {
 		case err != nil:
@@ -275,7 +281,7 @@ func (s *SQLite) markWritten(ctx context.Context, id Identity, owner, path strin
 	if !filepath.IsLocal(path) {
 		return fmt.Errorf("mark %s written: path %q is not local", id.URL, path)
 	}
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *wtx) error {
 		r, err := owned(ctx, tx, id, owner)
 		if err != nil {
 			return err
@@ -302,7 +308,7 @@ func (s *SQLite) ClaimRefetch(ctx context.Context, id Identity, owner string, le
 	}
 	var rec Record
 	var refused error
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *wtx) error {
 		refused = nil
 		r, ok, err := find(ctx, tx, id)
 		switch {
@@ -332,7 +338,7 @@ func (s *SQLite) ClaimRefetch(ctx context.Context, id Identity, owner string, le
 
 // KeepTruncated implements Backend.
 func (s *SQLite) KeepTruncated(ctx context.Context, id Identity, owner string, refetchAt time.Time) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *wtx) error {
 		r, err := owned(ctx, tx, id, owner)
 		if err != nil {
 			return err
@@ -351,7 +357,7 @@ func (s *SQLite) KeepTruncated(ctx context.Context, id Identity, owner string, r
 // DueRefetch implements Backend.
 func (s *SQLite) DueRefetch(ctx context.Context, now time.Time, limit int) ([]Record, error) {
 	now, _ = decisionTime(now, s.clock)
-	rows, err := s.r.QueryContext(ctx, `SELECT `+recordColumns+` FROM articles a
+	rows, err := s.rst.QueryContext(ctx, `SELECT `+recordColumns+` FROM articles a
 		WHERE a.refetch_at != 0 AND a.refetch_at <= ?1
 		  AND a.state = 'written' AND a.truncated
 		  AND (a.owner = '' OR a.lease_until <= ?1)
@@ -375,7 +381,7 @@ func (s *SQLite) DueRefetch(ctx context.Context, now time.Time, limit int) ([]Re
 }
 
 // pathFree returns ErrPathTaken when a story other than article holds path.
-func pathFree(ctx context.Context, tx *sql.Tx, path string, article int64) error {
+func pathFree(ctx context.Context, tx *wtx, path string, article int64) error {
 	var n int
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM articles WHERE path = ? AND id != ?`, path, article).Scan(&n); err != nil {
 		return err
@@ -391,7 +397,7 @@ func (s *SQLite) MarkKnown(ctx context.Context, id Identity, path string) error 
 	if !filepath.IsLocal(path) {
 		return fmt.Errorf("mark %s known: path %q is not local", id.URL, path)
 	}
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *wtx) error {
 		r, err := remember(ctx, tx, id)
 		if err != nil {
 			return err
@@ -415,7 +421,7 @@ func (s *SQLite) MarkKnown(ctx context.Context, id Identity, path string) error 
 // Due implements Backend.
 func (s *SQLite) Due(ctx context.Context, now time.Time, limit int) ([]Record, error) {
 	now, _ = decisionTime(now, s.clock)
-	rows, err := s.r.QueryContext(ctx, `SELECT `+recordColumns+` FROM articles a
+	rows, err := s.rst.QueryContext(ctx, `SELECT `+recordColumns+` FROM articles a
 		WHERE (a.state = 'pending' OR (a.state = 'failed' AND a.retry_at <= ?1))
 		  AND (a.owner = '' OR a.lease_until <= ?1)
 		ORDER BY a.retry_at, a.id LIMIT ?2`, micro(now), limit)

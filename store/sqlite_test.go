@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -76,7 +77,8 @@ func TestSQLiteReopen(t *testing.T) {
 // TestSQLiteMigrateFromPrevious: a file holding stories at the previous
 // schema version (every migration but the last, as the previous release
 // left it) is brought up to date at open, keeps its stories, and takes the
-// last migration's steps: here, a written story's truncated post.
+// last migrations' steps: here, a written story's truncated post, and its
+// count kept for Stats.
 func TestSQLiteMigrateFromPrevious(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "state.db")
@@ -121,6 +123,9 @@ func TestSQLiteMigrateFromPrevious(t *testing.T) {
 	want := store.Record{ID: id, State: store.StateWritten, Path: "post.md", SHA256: "00ff"}
 	if rec, ok, err := s.Lookup(ctx, id); err != nil || !ok || rec != want {
 		t.Fatalf("written story: got %+v, %v, %v; want %+v", rec, ok, err, want)
+	}
+	if st, err := s.Stats(ctx); err != nil || st != (store.Stats{Written: 1}) {
+		t.Errorf("Stats after the upgrade: got %+v, %v; want the written story counted", st, err)
 	}
 	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 	if _, err := s.ClaimRefetch(ctx, id, "a", time.Minute, now); !errors.Is(err, store.ErrNoRefetch) {
@@ -251,4 +256,51 @@ func BenchmarkSQLiteClaimPublish(b *testing.B) {
 // file: the store's share of publishing a post.
 func BenchmarkSQLiteClaimMark(b *testing.B) {
 	benchClaimMark(b, openSQLite(b, filepath.Join(b.TempDir(), "state.db")))
+}
+
+// TestSQLiteGroupCommit: writers running at once share transactions
+// (group commit), and a write that fails inside a shared transaction
+// (here: a release by an owner that holds nothing) leaves the others of
+// its batch committed.
+func TestSQLiteGroupCommit(t *testing.T) {
+	ctx := t.Context()
+	s := openSQLite(t, filepath.Join(t.TempDir(), "state.db"))
+	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	const writers, each = 8, 25
+	before := s.WriteTransactions()
+	var wg sync.WaitGroup
+	errs := make(chan error, writers*each)
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				id := store.Identity{URL: fmt.Sprintf("https://news.example/%d/%d", w, i)}
+				owner := fmt.Sprintf("w%d", w)
+				if _, err := s.Claim(ctx, id, owner, time.Minute, now); err != nil {
+					errs <- err
+					return
+				}
+				if err := s.Release(ctx, id, "nobody"); !errors.Is(err, store.ErrNotOwner) {
+					errs <- fmt.Errorf("release by another owner: got %v, want ErrNotOwner", err)
+				}
+				if err := s.MarkWritten(ctx, id, owner, fmt.Sprintf("%d-%d.md", w, i), "00ff"); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	st, err := s.Stats(ctx)
+	if err != nil || st != (store.Stats{Written: writers * each}) {
+		t.Errorf("Stats: got %+v, %v; want %d written, none claimed", st, err, writers*each)
+	}
+	// Two committing writes per story; the failed releases commit nothing.
+	commits := s.WriteTransactions() - before
+	if commits > 2*writers*each {
+		t.Errorf("got %d transactions for %d writes; want at most one each", commits, 2*writers*each)
+	}
+	t.Logf("%d committing writes in %d transactions", 2*writers*each, commits)
 }

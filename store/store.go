@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 )
 
@@ -46,7 +47,8 @@ func (s *Store) Dir() string { return s.dir }
 //   - before the reservation commits: nothing changed; the claim expires
 //     and the story is claimed again (Due lists it even if it left its feed).
 //   - after the reservation, before the rename: at most a temporary file
-//     ".newsmd-*.tmp" no reader takes for a post; the next claimant gets the
+//     ".newsmd-*.tmp" in TempFolder, which no reader takes for a post and
+//     CleanTemp removes; the next claimant gets the
 //     same path from ReservePath, so no second file appears.
 //   - after the rename, before MarkWritten commits: the post is whole on
 //     disk but the story is not marked; the next run rewrites the same path
@@ -87,11 +89,11 @@ func (s *Store) publish(ctx context.Context, id Identity, owner string, token in
 		return "", fmt.Errorf("publish %s: %w", id.URL, err)
 	}
 	path := filepath.Join(s.dir, rel)
-	tmp, err := writeTemp(path, content, 0o644)
+	tmp, err := writeTemp(filepath.Join(s.dir, TempFolder), path, content, 0o644)
 	if err != nil {
 		return "", fmt.Errorf("publish %s: %w", id.URL, err)
 	}
-	defer os.Remove(tmp) // when the rename did not happen
+	defer func() { os.Remove(tmp) }() // when the rename did not happen
 	sum := sha256.Sum256(content)
 	hexSum := hex.EncodeToString(sum[:])
 	renamed := false
@@ -101,7 +103,16 @@ func (s *Store) publish(ctx context.Context, id Identity, owner string, token in
 		if renamed {
 			return nil
 		}
-		if err := renameInto(tmp, path); err != nil {
+		err := renameInto(tmp, path)
+		if errors.Is(err, syscall.EXDEV) {
+			// The post's folder is mounted from another file
+			// system than TempFolder: the file goes beside it.
+			os.Remove(tmp)
+			if tmp, err = writeTemp(filepath.Dir(path), path, content, 0o644); err == nil {
+				err = renameInto(tmp, path)
+			}
+		}
+		if err != nil {
 			return err
 		}
 		renamed = true
@@ -115,6 +126,13 @@ func (s *Store) publish(ctx context.Context, id Identity, owner string, token in
 		return "", fmt.Errorf("publish %s: %w", id.URL, err)
 	}
 	return path, nil
+}
+
+// CleanTemp removes the leftovers of killed writers from the archive's
+// TempFolder (see the function CleanTemp). It lists that folder only, so
+// it costs the same whatever the number of posts.
+func (s *Store) CleanTemp(maxAge time.Duration) (int, error) {
+	return CleanTemp(filepath.Join(s.dir, TempFolder), maxAge)
 }
 
 // Claim is Backend.Claim, except that a claim held by a dead process of

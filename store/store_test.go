@@ -26,7 +26,6 @@ func newStore(t *testing.T) *store.Store {
 	return store.New(openSQLite(t, filepath.Join(dir, "state.db")), filepath.Join(dir, "_posts"))
 }
 
-// postFiles returns the names in the archive folder, temporary files too.
 // token is the fencing token of the story's claim as stored, for the
 // holder's steps.
 func token(t *testing.T, s *store.Store, id store.Identity) int64 {
@@ -38,6 +37,8 @@ func token(t *testing.T, s *store.Store, id store.Identity) int64 {
 	return rec.Token
 }
 
+// postFiles returns the names in the archive folder, and those of the
+// temporary files in its TempFolder.
 func postFiles(t *testing.T, s *store.Store) []string {
 	t.Helper()
 	entries, err := os.ReadDir(s.Dir())
@@ -46,7 +47,17 @@ func postFiles(t *testing.T, s *store.Store) []string {
 	}
 	var names []string
 	for _, e := range entries {
-		names = append(names, e.Name())
+		if e.Name() != store.TempFolder {
+			names = append(names, e.Name())
+			continue
+		}
+		temps, err := os.ReadDir(filepath.Join(s.Dir(), store.TempFolder))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tmp := range temps {
+			names = append(names, tmp.Name())
+		}
 	}
 	return names
 }
@@ -267,5 +278,45 @@ func TestPublishSlowWriteFenced(t *testing.T) {
 	}
 	if files := postFiles(t, s); len(files) != 1 {
 		t.Errorf("archive: got %v, want b's post alone (no temporary file)", files)
+	}
+}
+
+// TestStoreCleanTempListsTempFolderOnly: Publish leaves nothing in the
+// archive's TempFolder, and the housekeeping's CleanTemp looks in that
+// folder only: a dead writer's leftover there goes, while one in the
+// archive folder itself (which it never lists, however many posts it
+// holds) stays.
+func TestStoreCleanTempListsTempFolderOnly(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t)
+	rec, err := s.Claim(ctx, zaobao1, "a", time.Minute, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Publish(ctx, zaobao1, "a", rec.Token, postName, []byte("post\n")); err != nil {
+		t.Fatal(err)
+	}
+	temps, err := os.ReadDir(filepath.Join(s.Dir(), store.TempFolder))
+	if err != nil || len(temps) != 0 {
+		t.Fatalf("temporary folder after Publish: got %v, %v; want it empty", temps, err)
+	}
+	dead := ".newsmd-" + "deadhost-1-abc.tmp"
+	inTemp := filepath.Join(s.Dir(), store.TempFolder, dead)
+	inArchive := filepath.Join(s.Dir(), dead)
+	old := time.Now().Add(-2 * time.Hour)
+	for _, p := range []string{inTemp, inArchive} {
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		os.Chtimes(p, old, old)
+	}
+	if n, err := s.CleanTemp(time.Hour); err != nil || n != 1 {
+		t.Fatalf("CleanTemp: got %d, %v; want 1 removed", n, err)
+	}
+	if _, err := os.Stat(inTemp); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("leftover in the temporary folder: got %v, want removed", err)
+	}
+	if _, err := os.Stat(inArchive); err != nil {
+		t.Errorf("file in the archive folder: got %v, want it untouched (not listed)", err)
 	}
 }

@@ -184,6 +184,16 @@ func (a *storeAdapter) Due(ctx context.Context, now time.Time, limit int) ([]cra
 	return keysOf(a.st.Due(ctx, a.at(now), limit))
 }
 
+func (a *storeAdapter) PeekFeed(ctx context.Context, feedURL string) (crawler.FeedState, error) {
+	st, err := a.st.FeedState(ctx, feedURL)
+	return feedState(st), err
+}
+
+func feedState(st store.FeedState) crawler.FeedState {
+	return crawler.FeedState{ETag: st.ETag, LastModified: st.LastModified, LastPoll: st.LastPoll, NextPoll: st.NextPoll,
+		Failures: st.Failures, LastError: st.LastError}
+}
+
 func (a *storeAdapter) ClaimFeed(ctx context.Context, feedURL string, now time.Time) (crawler.FeedState, bool, error) {
 	ok, err := a.st.ClaimFeed(ctx, feedURL, a.owner, a.lease, a.at(now))
 	if err != nil || !ok {
@@ -196,8 +206,7 @@ func (a *storeAdapter) ClaimFeed(ctx context.Context, feedURL string, now time.T
 	a.mu.Lock()
 	a.feeds[feedURL] = st.Token
 	a.mu.Unlock()
-	return crawler.FeedState{ETag: st.ETag, LastModified: st.LastModified, LastPoll: st.LastPoll, NextPoll: st.NextPoll,
-		Failures: st.Failures, LastError: st.LastError}, true, nil
+	return feedState(st), true, nil
 }
 
 func (a *storeAdapter) ReleaseFeed(ctx context.Context, feedURL string, fs crawler.FeedState) error {

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -35,7 +37,7 @@ func openBackend(ctx context.Context, sc config.Store) (backend, string, error) 
 			u.User = url.UserPassword(u.User.Username(), sc.Password)
 			dsn = u.String()
 		}
-		db, err := store.OpenPostgres(ctx, dsn)
+		db, err := store.OpenPostgres(ctx, withPoolSize(dsn, sc.MaxConns))
 		return db, config.MaskURLPassword(sc.DSN), err
 	default:
 		if err := os.MkdirAll(filepath.Dir(sc.Path), 0o755); err != nil {
@@ -44,6 +46,21 @@ func openBackend(ctx context.Context, sc config.Store) (backend, string, error) 
 		db, err := store.OpenSQLite(ctx, sc.Path)
 		return db, sc.Path, err
 	}
+}
+
+// withPoolSize adds pgx's pool_max_conns=n to dsn (a URL or key=value
+// string) unless it sets it already, or n is 0.
+func withPoolSize(dsn string, n int) string {
+	if n <= 0 || strings.Contains(dsn, "pool_max_conns") {
+		return dsn
+	}
+	if u, err := url.Parse(dsn); err == nil && u.Scheme != "" {
+		q := u.Query()
+		q.Set("pool_max_conns", strconv.Itoa(n))
+		u.RawQuery = q.Encode()
+		return u.String()
+	}
+	return strings.TrimSpace(dsn) + " pool_max_conns=" + strconv.Itoa(n)
 }
 
 // crawl is everything once, run, backfill and import share: the compiled
@@ -108,12 +125,15 @@ func (a *app) openCrawl(ctx context.Context, retry func(error) bool) (*crawl, er
 		}
 		fetcher.ShareHosts(gate)
 	}
-	if n, err := store.CleanTemp(cfg.Output.Dir, cfg.Crawl.Lease); err != nil {
-		a.log.Warn("could not clean temporary files", "error", err)
-	} else if n > 0 {
-		a.log.Info("removed temporary files of killed writers", "count", n)
-	}
 	c := &crawl{app: a, store: store.New(db, cfg.Output.Dir), owner: store.NewOwner()}
+	// Once at start, the archive folder too: earlier versions wrote
+	// their temporary files beside the posts.
+	n, err := store.CleanTemp(cfg.Output.Dir, cfg.Crawl.Lease)
+	if m, terr := c.store.CleanTemp(cfg.Crawl.Lease); errors.Join(err, terr) != nil {
+		a.log.Warn("could not clean temporary files", "error", errors.Join(err, terr))
+	} else if n+m > 0 {
+		a.log.Info("removed temporary files of killed writers", "count", n+m)
+	}
 	adapter := newStoreAdapter(c.store, c.owner, cfg.Crawl.Lease)
 	c.settings = crawler.Config{Crawl: cfg.Crawl, Tick: cfg.Server.Tick}
 	c.deps = crawler.Deps{

@@ -265,7 +265,7 @@ func BenchmarkRunIdleRSS(b *testing.B) {
 		}
 		deadline := time.Now().Add(60 * time.Second)
 		for time.Now().Before(deadline) {
-			if entries, _ := os.ReadDir(dir + "/_posts"); len(entries) == 200 {
+			if countMD(dir) == 200 {
 				break
 			}
 			time.Sleep(100 * time.Millisecond)

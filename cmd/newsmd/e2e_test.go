@@ -12,6 +12,7 @@ import (
 	"github.com/newsmd/newsmd/converter"
 	"github.com/newsmd/newsmd/internal/config"
 	"github.com/newsmd/newsmd/internal/fakesite"
+	"github.com/newsmd/newsmd/store"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -154,6 +155,12 @@ func posts(t *testing.T, dir string) map[string]string {
 	entries, _ := os.ReadDir(filepath.Join(dir, "_posts"))
 	out := map[string]string{}
 	for _, e := range entries {
+		if e.Name() == store.TempFolder && e.IsDir() {
+			if left, _ := os.ReadDir(filepath.Join(dir, "_posts", e.Name())); len(left) > 0 {
+				t.Errorf("temporary files left behind: %d, the first %s", len(left), left[0].Name())
+			}
+			continue
+		}
 		if !strings.HasSuffix(e.Name(), ".md") || strings.HasPrefix(e.Name(), ".") {
 			t.Errorf("stray file in the archive: %s", e.Name())
 			continue

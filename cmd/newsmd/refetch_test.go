@@ -166,8 +166,8 @@ func TestRefetchTruncated(t *testing.T) {
 			t.Errorf("metrics lack %s:\n%s", want, b.String())
 		}
 	}
-	if entries, _ := os.ReadDir(filepath.Join(dir, "_posts")); len(entries) != 2 {
-		t.Errorf("archive holds %d files, want the 2 posts", len(entries))
+	if n := len(posts(t, dir)); n != 2 {
+		t.Errorf("archive holds %d posts, want 2", n)
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"net/http"
 
 	"github.com/newsmd/newsmd/crawler"
-	"github.com/newsmd/newsmd/store"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -37,7 +36,8 @@ func runRun(ctx context.Context, m *Main, args []string) error {
 	c.deps.Housekeeping = func() {
 		// Leftovers of a worker killed on this host: its story was not
 		// marked written and is written again by whoever takes it over.
-		if n, err := store.CleanTemp(c.cfg.Output.Dir, c.cfg.Crawl.Lease); err == nil && n > 0 {
+		// Only the store's temporary folder is listed, not the archive.
+		if n, err := c.store.CleanTemp(c.cfg.Crawl.Lease); err == nil && n > 0 {
 			c.log.Info("removed temporary files of killed writers", "count", n)
 		}
 	}

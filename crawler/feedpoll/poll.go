@@ -27,7 +27,10 @@ type State struct {
 // States keeps feeds' validators and schedule. ClaimFeed returns false
 // when another worker is polling the feed; ReleaseFeed's error wraps the
 // runner's ErrClaimLost when another worker took the feed over meanwhile.
+// PeekFeed reads a feed's state without taking its lease, and writes
+// nothing (the zero State for a feed never polled).
 type States interface {
+	PeekFeed(ctx context.Context, feedURL string) (State, error)
 	ClaimFeed(ctx context.Context, feedURL string, now time.Time) (State, bool, error)
 	ReleaseFeed(ctx context.Context, feedURL string, st State) error
 }
@@ -90,6 +93,18 @@ func (p *Poller) wait(asked time.Duration, header, url string) time.Duration {
 // Deps.Wait), and after Lease while the stories found are not yet recorded.
 // The feed's new validators are stored only by Poll.Commit.
 func (p *Poller) Poll(ctx context.Context, f *feed.Feed, onlyDue bool) (Poll, error) {
+	if onlyDue {
+		// A feed not due is left alone after a read: taking and giving
+		// back its lease at every tick would be writes, and fsyncs, to
+		// learn that nothing is due.
+		st, err := p.dep.States.PeekFeed(ctx, f.URL())
+		if err != nil {
+			return Poll{}, fmt.Errorf("read feed state %s: %w", f.URL(), err)
+		}
+		if p.dep.Now().Before(st.NextPoll) {
+			return Poll{}, nil
+		}
+	}
 	st, ok, err := p.dep.States.ClaimFeed(ctx, f.URL(), p.dep.Now())
 	if err != nil {
 		return Poll{}, fmt.Errorf("claim feed %s: %w", f.URL(), err)

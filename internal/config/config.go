@@ -115,6 +115,11 @@ type Store struct {
 	// (NEWSMD_STORE_PASSWORD), so the config file holds no secret.
 	DSN      string `yaml:"dsn"`
 	Password string `yaml:"password"`
+	// MaxConns is how many connections a worker opens to PostgreSQL at
+	// most (pgx's pool_max_conns; a pool_max_conns in DSN wins): small,
+	// so that 50 workers stay under the server's default
+	// max_connections of 100.
+	MaxConns int `yaml:"max_conns"`
 }
 
 // Crawl tunes the work of once, run and backfill.

@@ -197,6 +197,9 @@ func (c *Config) Validate() error {
 		} else if MaskDSNPassword(c.Store.DSN) != c.Store.DSN {
 			bad("store.dsn", "holds a password: put it in NEWSMD_STORE_PASSWORD instead, so the config file holds no secret")
 		}
+		if c.Store.MaxConns < 1 || c.Store.MaxConns > 100 {
+			bad("store.max_conns", "%d: want 1 to 100 connections per worker", c.Store.MaxConns)
+		}
 	default:
 		bad("store.driver", "%q: want sqlite or postgres", c.Store.Driver)
 	}

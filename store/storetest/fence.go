@@ -45,9 +45,19 @@ func testFencedPublish(t *testing.T, b store.Backend) {
 			t.Errorf("%s: got %q, %v; want %q", filepath.Base(p), got, err, want)
 		}
 	}
+	var names []string
 	entries, _ := os.ReadDir(s.Dir())
-	if len(entries) != 2 {
-		t.Errorf("archive: got %d entries, want the two posts and no temporary file", len(entries))
+	for _, e := range entries {
+		if e.Name() != store.TempFolder {
+			names = append(names, e.Name())
+		}
+	}
+	temps, _ := os.ReadDir(filepath.Join(s.Dir(), store.TempFolder))
+	for _, e := range temps {
+		names = append(names, filepath.Join(store.TempFolder, e.Name()))
+	}
+	if len(names) != 2 {
+		t.Errorf("archive: got %q, want the two posts and no temporary file", names)
 	}
 }
 
