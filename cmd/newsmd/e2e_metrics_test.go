@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -340,6 +341,69 @@ func TestReadyzStoreUnreachable(t *testing.T) {
 
 	proxy.listen(t, proxy.addr)
 	waitFor(t, "/readyz to answer 200 with the store back", alive, ready, stderr)
+	if err := sigterm(t, cmd, exited, stderr); err != nil {
+		t.Errorf("run exited with %v after SIGTERM\n%s", err, stderr.String())
+	}
+}
+
+// TestRunWaitsForStore: run started while PostgreSQL cannot be reached
+// stays up, alive and not ready, and starts once the database answers,
+// on the same address; the stories are then written.
+func TestRunWaitsForStore(t *testing.T) {
+	dsn := pgSchema(t)
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := startProxy(t, u.Host)
+	proxy.stop() // the database is away when run starts
+	u.Host = proxy.addr
+	site := fakesite.New(fakesite.Stories(4, time.Date(2024, 3, 1, 6, 0, 0, 0, time.UTC)))
+	defer site.Close()
+	dir := t.TempDir()
+	c := config.Default()
+	readYAMLConfig(t, e2eConfig(t, site, dir), c)
+	c.Store.Driver = "postgres"
+	c.Store.DSN = u.String()
+	c.Server.Listen = "127.0.0.1:0" // the wait and run each bind a port of their own
+	c.Server.Tick = 200 * time.Millisecond
+	cfg := writeYAMLConfig(t, c, dir)
+
+	cmd, exited, alive, stderr := startRun(t, cfg)
+	base := "http://" + boundAddr(t, alive, stderr)
+	var body string
+	waitFor(t, "/readyz to answer 503 while the store is away", alive, func() bool {
+		var code int
+		code, body = httpGet(base + "/readyz")
+		return code == 503
+	}, stderr)
+	if !strings.Contains(body, "store unreachable") {
+		t.Errorf("/readyz while waiting: %q, want it to name the store", body)
+	}
+	if code, _ := httpGet(base + "/healthz"); code != 200 {
+		t.Errorf("/healthz while waiting: %d, want 200 (the process is up)", code)
+	}
+	if countMD(dir) != 0 {
+		t.Errorf("posts written without a store")
+	}
+
+	proxy.listen(t, proxy.addr)
+	// run's own server replaces the wait's: its address is the second
+	// one logged (with a fixed server.listen it is the same).
+	listening := regexp.MustCompile(`"msg":"listening".*?"addr":"([^"]+)"|msg=listening .*?addr=(\S+)`)
+	waitFor(t, "run to listen once the store answers", alive, func() bool {
+		m := listening.FindAllStringSubmatch(stderr.String(), -1)
+		if len(m) < 2 {
+			return false
+		}
+		base = "http://" + m[len(m)-1][1] + m[len(m)-1][2]
+		return true
+	}, stderr)
+	waitFor(t, "/readyz to answer 200 once the store answers", alive, func() bool {
+		code, _ := httpGet(base + "/readyz")
+		return code == 200
+	}, stderr)
+	waitFor(t, "the 4 stories to be written", alive, func() bool { return countMD(dir) == 4 }, stderr)
 	if err := sigterm(t, cmd, exited, stderr); err != nil {
 		t.Errorf("run exited with %v after SIGTERM\n%s", err, stderr.String())
 	}

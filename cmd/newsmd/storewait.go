@@ -69,6 +69,7 @@ func (w *storeWait) serve() {
 		http.Error(rw, "store unreachable: "+err.Error(), http.StatusServiceUnavailable)
 	})
 	bound := ln.Addr().String()
+	w.log.Info("listening", "addr", bound, "waiting_for_store", true)
 	w.srv = startHTTP(w.log, ln, mux, func() (net.Listener, error) { return net.Listen("tcp", bound) })
 }
 
