@@ -294,28 +294,36 @@ func (p *tcpProxy) stop() {
 	p.conns = nil
 }
 
-// TestReadyzStoreUnreachable: a newsmd run on PostgreSQL, reached through
-// a proxy, is ready; when the proxy goes away (the database unreachable)
-// /readyz answers 503 and names the store while the process stays up;
-// when the database is back it is ready again, and it stops cleanly.
-func TestReadyzStoreUnreachable(t *testing.T) {
-	dsn := pgSchema(t)
-	u, err := url.Parse(dsn)
+// proxiedStore is the config of a run on a PostgreSQL schema of its own,
+// reached through a proxy the test can close and open, against a fake
+// site of 4 stories; with its archive folder. Its server listens on a
+// port it chooses (127.0.0.1:0) and logs.
+func proxiedStore(t *testing.T) (cfg, dir string, proxy *tcpProxy) {
+	t.Helper()
+	u, err := url.Parse(pgSchema(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	proxy := startProxy(t, u.Host)
+	proxy = startProxy(t, u.Host)
 	u.Host = proxy.addr
 	site := fakesite.New(fakesite.Stories(4, time.Date(2024, 3, 1, 6, 0, 0, 0, time.UTC)))
-	defer site.Close()
-	dir := t.TempDir()
+	t.Cleanup(site.Close)
+	dir = t.TempDir()
 	c := config.Default()
 	readYAMLConfig(t, e2eConfig(t, site, dir), c)
 	c.Store.Driver = "postgres"
 	c.Store.DSN = u.String()
 	c.Server.Listen = "127.0.0.1:0"
 	c.Server.Tick = 200 * time.Millisecond
-	cfg := writeYAMLConfig(t, c, dir)
+	return writeYAMLConfig(t, c, dir), dir, proxy
+}
+
+// TestReadyzStoreUnreachable: a newsmd run on PostgreSQL, reached through
+// a proxy, is ready; when the proxy goes away (the database unreachable)
+// /readyz answers 503 and names the store while the process stays up;
+// when the database is back it is ready again, and it stops cleanly.
+func TestReadyzStoreUnreachable(t *testing.T) {
+	cfg, _, proxy := proxiedStore(t)
 
 	cmd, exited, alive, stderr := startRun(t, cfg)
 	base := "http://" + boundAddr(t, alive, stderr)
@@ -350,24 +358,8 @@ func TestReadyzStoreUnreachable(t *testing.T) {
 // stays up, alive and not ready, and starts once the database answers,
 // on the same address; the stories are then written.
 func TestRunWaitsForStore(t *testing.T) {
-	dsn := pgSchema(t)
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := startProxy(t, u.Host)
+	cfg, dir, proxy := proxiedStore(t)
 	proxy.stop() // the database is away when run starts
-	u.Host = proxy.addr
-	site := fakesite.New(fakesite.Stories(4, time.Date(2024, 3, 1, 6, 0, 0, 0, time.UTC)))
-	defer site.Close()
-	dir := t.TempDir()
-	c := config.Default()
-	readYAMLConfig(t, e2eConfig(t, site, dir), c)
-	c.Store.Driver = "postgres"
-	c.Store.DSN = u.String()
-	c.Server.Listen = "127.0.0.1:0" // the wait and run each bind a port of their own
-	c.Server.Tick = 200 * time.Millisecond
-	cfg := writeYAMLConfig(t, c, dir)
 
 	cmd, exited, alive, stderr := startRun(t, cfg)
 	base := "http://" + boundAddr(t, alive, stderr)
