@@ -117,15 +117,15 @@ func bars(rows []string) (whole, pieces []int) {
 	return whole, pieces
 }
 
-// TestBackfillTerminal: on a terminal at the INFO level, the bar owns the
-// last line and every log line prints above it, whole; at the end the
-// bar stays and one summary follows on its own line.
-func TestBackfillTerminal(t *testing.T) {
-	stories := fakesite.Stories(8, time.Date(2024, 3, 1, 6, 0, 0, 0, time.UTC))
+// backfillScreen starts, on a screen, a backfill of the n stories of a
+// fake site whose story held waits until hold is closed.
+func backfillScreen(t *testing.T, n, held int) (*screen, *fakesite.Site, chan struct{}) {
+	t.Helper()
+	stories := fakesite.Stories(n, time.Date(2024, 3, 1, 6, 0, 0, 0, time.UTC))
 	site := fakesite.New(stories)
-	defer site.Close()
+	t.Cleanup(site.Close)
 	hold := make(chan struct{})
-	site.Fail(stories[5].Path(), fakesite.Fault{Hold: hold})
+	site.Fail(stories[held].Path(), fakesite.Fault{Hold: hold})
 	dir := t.TempDir()
 	cfg := e2eConfig(t, site, dir)
 	list := filepath.Join(dir, "urls.txt")
@@ -134,8 +134,14 @@ func TestBackfillTerminal(t *testing.T) {
 		b.WriteString(site.StoryURL(st) + "\n")
 	}
 	os.WriteFile(list, []byte(b.String()), 0o644)
+	return newScreen(t, "backfill", "--config", cfg, "--file", list), site, hold
+}
 
-	s := newScreen(t, "backfill", "--config", cfg, "--file", list)
+// TestBackfillTerminal: on a terminal at the INFO level, the bar owns the
+// last line and every log line prints above it, whole; at the end the
+// bar stays and one summary follows on its own line.
+func TestBackfillTerminal(t *testing.T) {
+	s, site, hold := backfillScreen(t, 8, 5)
 	// Mid-run: seven stories written, the sixth held by the site.
 	rows := s.until("7/8 on the bar", func(rows []string) bool {
 		return site.Holding() == 1 && strings.Contains(strings.Join(rows, "\n"), "backfill 7/8 [")
@@ -182,22 +188,8 @@ func TestBackfillTerminal(t *testing.T) {
 // it stopped, then the summary on a row of its own, then the line saying
 // that nothing is lost; exit 130.
 func TestBackfillTerminalInterrupt(t *testing.T) {
-	stories := fakesite.Stories(4, time.Date(2024, 3, 1, 6, 0, 0, 0, time.UTC))
-	site := fakesite.New(stories)
-	defer site.Close()
-	hold := make(chan struct{})
+	s, site, hold := backfillScreen(t, 4, 2)
 	defer close(hold)
-	site.Fail(stories[2].Path(), fakesite.Fault{Hold: hold})
-	dir := t.TempDir()
-	cfg := e2eConfig(t, site, dir)
-	list := filepath.Join(dir, "urls.txt")
-	var b strings.Builder
-	for _, st := range stories {
-		b.WriteString(site.StoryURL(st) + "\n")
-	}
-	os.WriteFile(list, []byte(b.String()), 0o644)
-
-	s := newScreen(t, "backfill", "--config", cfg, "--file", list)
 	s.until("3/4 on the bar", func(rows []string) bool {
 		return site.Holding() == 1 && strings.Contains(strings.Join(rows, "\n"), "backfill 3/4 [")
 	})
