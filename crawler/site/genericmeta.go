@@ -438,7 +438,7 @@ func untitled(body *html.Node, u *url.URL, names []string) string {
 			return false
 		}
 		if isHeading(n) {
-			if t := headline(nodeTextOf(n), names); utf8.RuneCountInString(t) <= 200 {
+			if t := headline(nodeText(n), names); utf8.RuneCountInString(t) <= 200 {
 				title = t
 			}
 			return false

@@ -73,7 +73,7 @@ func captionsToAlt(root *html.Node) {
 		if c.Parent == nil {
 			continue
 		}
-		text := strings.Join(strings.Fields(nodeTextOf(c)), " ")
+		text := strings.Join(strings.Fields(nodeText(c)), " ")
 		if img := figureImage(c); img != nil && text != "" && attr(img, "alt") == "" {
 			setAttr(img, "alt", text)
 		}
@@ -158,7 +158,7 @@ func isLinkLine(n *html.Node) bool {
 		return false
 	}
 	// A spelled-out address is information, not a teaser.
-	t := nodeTextOf(n)
+	t := nodeText(n)
 	if strings.Contains(t, "://") || strings.Contains(t, "www.") || strings.Contains(t, "@") {
 		return false
 	}
@@ -175,7 +175,7 @@ func isNotice(n *html.Node) bool {
 	if hasBlock(n) {
 		return false
 	}
-	t := strings.TrimSpace(nodeTextOf(n))
+	t := strings.TrimSpace(nodeText(n))
 	if utf8.RuneCountInString(t) > 200 {
 		return false
 	}
@@ -302,22 +302,6 @@ func linkLen(n *html.Node) int {
 		k += linkLen(c)
 	}
 	return k
-}
-
-// nodeTextOf is the text under n, concatenated.
-func nodeTextOf(n *html.Node) string {
-	var b strings.Builder
-	var walk func(n *html.Node)
-	walk = func(n *html.Node) {
-		if n.Type == html.TextNode {
-			b.WriteString(n.Data)
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
-		}
-	}
-	walk(n)
-	return b.String()
 }
 
 // firstElement is the first element a under n, n excluded.

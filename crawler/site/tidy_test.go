@@ -175,7 +175,7 @@ func TestContentCandidate(t *testing.T) {
 			c := contentCandidate(doc)
 			got := ""
 			if c != nil {
-				got = strings.TrimSpace(nodeTextOf(c))
+				got = strings.TrimSpace(nodeText(c))
 			}
 			if tt.want == "" && got != "" || !strings.HasPrefix(got, tt.want) {
 				t.Errorf("candidate text %.60q, want it to start with %q", got, tt.want)
@@ -303,7 +303,7 @@ func TestAdoptLead(t *testing.T) {
 				return body == nil
 			})
 			adoptLead(body, blocks)
-			got := nodeTextOf(body)
+			got := nodeText(body)
 			if has := strings.Contains(got, leadText); has != tt.want {
 				t.Errorf("lead adopted: %v, want %v (%q)", has, tt.want, got)
 			}
